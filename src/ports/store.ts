@@ -1,0 +1,163 @@
+import type { ClusterState, NodeState, ProviderKind } from '../domain/cluster.ts';
+
+/**
+ * Durable state behind one port. Methods are synchronous on purpose: the SQLite adapter runs
+ * in-process, and a synchronous `transaction` cannot interleave with other work, so a
+ * multi-row change is all-or-nothing. Times are epoch milliseconds (UTC).
+ */
+export interface Store {
+  /** Runs `work` in one transaction; a throw rolls everything back and rethrows. Nestable. */
+  transaction<T>(work: () => T): T;
+
+  /** Inserts a new cluster. Throws MpiboxError('conflict') if a live cluster has the name. */
+  insertCluster(row: NewClusterRow): ClusterRow;
+  /** The cluster with this id, deleted or not; null when there is none. */
+  getCluster(id: string): ClusterRow | null;
+  /** The live (not deleted, not failed) cluster with this name; null when there is none. */
+  findLiveClusterByName(name: string): ClusterRow | null;
+  /** Live clusters, oldest first; only those of `channelId` when given. */
+  listLiveClusters(channelId?: string): ClusterRow[];
+  /** Applies a partial update and bumps `updatedAtMs`; returns the new row. Throws not-found. */
+  updateCluster(id: string, patch: ClusterPatch): ClusterRow;
+
+  /** Replaces the node rows of a cluster with `nodes` (the provider's latest view). */
+  setNodes(clusterId: string, nodes: NewNodeRow[]): void;
+  /** Nodes of a cluster ordered by index; empty when none. */
+  listNodes(clusterId: string): NodeRow[];
+
+  /** Opens a usage interval for a node (billing starts). No-op if one is already open. */
+  openUsage(row: { clusterId: string; nodeName: string; size: string; startedAtMs: number }): void;
+  /** Closes the open interval of a node (billing stops). No-op if none is open. */
+  closeUsage(clusterId: string, nodeName: string, stoppedAtMs: number): void;
+  /** Every interval of a cluster, open ones with `stoppedAtMs` null. */
+  listUsage(clusterId: string): UsageRow[];
+
+  /** Records a user (Slack user id or console name) and that they were seen in a channel. */
+  touchUser(userId: string, displayName: string, channelId: string, atMs: number): void;
+  /** User ids seen in a channel. */
+  listChannelMembers(channelId: string): string[];
+
+  /** Adds a public key. Throws conflict if the fingerprint is already registered. */
+  addKey(row: KeyRow): void;
+  /** Keys of one user, oldest first. */
+  listKeys(userId: string): KeyRow[];
+  /** Keys of every user seen in a channel (these may log in to the channel's clusters). */
+  listChannelKeys(channelId: string): KeyRow[];
+  /** Removes a user's key; returns false when that user has no key with that fingerprint. */
+  removeKey(userId: string, fingerprint: string): boolean;
+
+  /** Appends one line to the audit log. */
+  audit(row: NewAuditRow): void;
+  /** Most recent audit lines first. */
+  listAudit(limit: number): AuditRow[];
+
+  /** Closes the underlying connection. */
+  close(): void;
+}
+
+/** What a caller supplies to create a cluster record. */
+export interface NewClusterRow {
+  /** Stable id (also the provider's handle); never reused. */
+  id: string;
+  /** User-facing name, unique among live clusters. */
+  name: string;
+  /** Chat channel the cluster belongs to. */
+  channelId: string;
+  /** User id of the creator (may resize and down it). */
+  ownerId: string;
+  /** Which provider holds its nodes. */
+  provider: ProviderKind;
+  /** Node size (SKU) name. */
+  size: string;
+  /** Whether nodes are spot (evictable) capacity. */
+  spot: boolean;
+  /** Desired node count. */
+  nodeCount: number;
+  /** Creation time. */
+  createdAtMs: number;
+}
+
+/** A stored cluster. */
+export interface ClusterRow extends NewClusterRow {
+  /** Current lifecycle state. */
+  state: ClusterState;
+  /** Last change to this row. */
+  updatedAtMs: number;
+  /** When it reached `deleted`; null while live. */
+  deletedAtMs: number | null;
+  /** Chat message (the cluster card) to update in place; null until posted. */
+  cardChannelId: string | null;
+  /** Chat timestamp/id of the cluster card. */
+  cardMessageId: string | null;
+  /** Last failure, for status; null when fine. */
+  lastError: string | null;
+}
+
+/** Fields of a cluster that may change after creation. */
+export type ClusterPatch = Partial<
+  Pick<ClusterRow, 'state' | 'nodeCount' | 'deletedAtMs' | 'cardChannelId' | 'cardMessageId' | 'lastError'>
+> & { updatedAtMs: number };
+
+/** A node as the provider last reported it. */
+export interface NewNodeRow {
+  /** 0-based; node 0 is the seed. */
+  index: number;
+  /** `<cluster>-<index>`. */
+  name: string;
+  /** Host users connect to (127.0.0.1 for local, a public IP or DNS name on Azure). */
+  host: string;
+  /** SSH port on `host`. */
+  port: number;
+  /** MPI slots (ranks) this node offers. */
+  slots: number;
+  /** Provider-reported state. */
+  state: NodeState;
+}
+
+/** A stored node. */
+export interface NodeRow extends NewNodeRow {
+  clusterId: string;
+}
+
+/** One start/stop interval of one node, for cost. */
+export interface UsageRow {
+  clusterId: string;
+  nodeName: string;
+  /** Size (SKU) billed for the interval. */
+  size: string;
+  startedAtMs: number;
+  /** null while the node is still running. */
+  stoppedAtMs: number | null;
+}
+
+/** A registered SSH public key. */
+export interface KeyRow {
+  /** `SHA256:<base64 without padding>`, as `ssh-keygen -lf` prints it. Unique. */
+  fingerprint: string;
+  /** Owner's user id. */
+  userId: string;
+  /** Key type, e.g. `ssh-ed25519`. */
+  type: string;
+  /** Key size in bits (256 for ed25519). */
+  bits: number;
+  /** Normalised `authorized_keys` line: `<type> <base64>[ <comment>]`. */
+  publicKey: string;
+  /** Comment, possibly empty. */
+  comment: string;
+  addedAtMs: number;
+}
+
+/** One audited command or button click. */
+export interface NewAuditRow {
+  atMs: number;
+  userId: string;
+  channelId: string;
+  /** The command as typed, with secrets redacted. */
+  text: string;
+  /** `ok`, or the error code it ended with. */
+  result: string;
+}
+
+export interface AuditRow extends NewAuditRow {
+  id: number;
+}
