@@ -1,0 +1,139 @@
+import type { Database } from 'better-sqlite3';
+
+import { MpiboxError } from '../../domain/errors.ts';
+
+/** One schema step. Append-only: never edit or reorder a shipped migration, add a new one. */
+export interface Migration {
+  /** 1-based and consecutive; stored in `PRAGMA user_version` once applied. */
+  version: number;
+  /** Statements to run, in one transaction together with the version bump. */
+  sql: string;
+}
+
+/** The schema of mpibox, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE clusters (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        channel_id      TEXT NOT NULL,
+        owner_id        TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        size            TEXT NOT NULL,
+        spot            INTEGER NOT NULL CHECK (spot IN (0, 1)),
+        node_count      INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        created_at_ms   INTEGER NOT NULL,
+        updated_at_ms   INTEGER NOT NULL,
+        deleted_at_ms   INTEGER,
+        card_channel_id TEXT,
+        card_message_id TEXT,
+        last_error      TEXT
+      );
+      -- Two live clusters cannot share a name; deleted and failed ones free it for reuse.
+      CREATE UNIQUE INDEX clusters_live_name ON clusters (name) WHERE state NOT IN ('deleted', 'failed');
+      CREATE INDEX clusters_channel ON clusters (channel_id, created_at_ms);
+
+      CREATE TABLE nodes (
+        cluster_id TEXT NOT NULL REFERENCES clusters (id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        name       TEXT NOT NULL,
+        host       TEXT NOT NULL,
+        port       INTEGER NOT NULL,
+        slots      INTEGER NOT NULL,
+        state      TEXT NOT NULL,
+        PRIMARY KEY (cluster_id, idx)
+      );
+
+      CREATE TABLE usage_intervals (
+        id            INTEGER PRIMARY KEY,
+        cluster_id    TEXT NOT NULL REFERENCES clusters (id),
+        node_name     TEXT NOT NULL,
+        size          TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        stopped_at_ms INTEGER
+      );
+      -- At most one open (still billing) interval per node.
+      CREATE UNIQUE INDEX usage_intervals_open ON usage_intervals (cluster_id, node_name)
+        WHERE stopped_at_ms IS NULL;
+      CREATE INDEX usage_intervals_cluster ON usage_intervals (cluster_id, started_at_ms);
+
+      CREATE TABLE users (
+        id               TEXT PRIMARY KEY,
+        display_name     TEXT NOT NULL,
+        first_seen_at_ms INTEGER NOT NULL,
+        last_seen_at_ms  INTEGER NOT NULL
+      );
+
+      CREATE TABLE channel_members (
+        channel_id       TEXT NOT NULL,
+        user_id          TEXT NOT NULL REFERENCES users (id),
+        first_seen_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, user_id)
+      );
+
+      -- No foreign key to users: a key may be registered before its owner is seen in a channel.
+      CREATE TABLE ssh_keys (
+        fingerprint TEXT PRIMARY KEY,
+        user_id     TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        bits        INTEGER NOT NULL,
+        public_key  TEXT NOT NULL,
+        comment     TEXT NOT NULL,
+        added_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX ssh_keys_user ON ssh_keys (user_id, added_at_ms);
+
+      CREATE TABLE audit_log (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms      INTEGER NOT NULL,
+        user_id    TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        result     TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version recorded in the database (0 for a new, empty one). */
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings `db` up to the last of `migrations`, each in its own transaction, and returns the
+ * resulting version. Already-applied migrations are skipped, so this is idempotent. Throws
+ * MpiboxError('internal') when the list is malformed or the database is newer than this build.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  checkSequence(migrations);
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new MpiboxError('internal', 'database schema is newer than this build of mpibox', {
+      databaseVersion: current,
+      knownVersion: migrations.length,
+    });
+  }
+  for (const migration of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(migration.sql);
+      // user_version lives in the database header, so the bump commits or rolls back with the SQL.
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return schemaVersion(db);
+}
+
+function checkSequence(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, position) => {
+    if (migration.version !== position + 1) {
+      throw new MpiboxError('internal', 'migrations must be numbered 1, 2, 3… in order', {
+        position,
+        version: migration.version,
+      });
+    }
+  });
+}

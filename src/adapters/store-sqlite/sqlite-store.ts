@@ -1,0 +1,227 @@
+import Sqlite, { type Database } from 'better-sqlite3';
+
+import { MpiboxError } from '../../domain/errors.ts';
+import type {
+  AuditRow,
+  ClusterPatch,
+  ClusterRow,
+  KeyRow,
+  NewAuditRow,
+  NewClusterRow,
+  NewNodeRow,
+  NodeRow,
+  Store,
+  UsageRow,
+} from '../../ports/store.ts';
+import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
+import { toClusterRow, toFlag, toNodeRow } from './rows.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+/**
+ * Opens (creating if needed) the SQLite database at `path` — `':memory:'` for a throwaway one —
+ * applies any pending `migrations`, and returns a store owning the connection.
+ */
+export function openSqliteStore(path: string, migrations: readonly Migration[] = MIGRATIONS): SqliteStore {
+  const db = new Sqlite(path);
+  try {
+    if (!db.memory) {
+      // WAL lets readers (e.g. the sqlite3 CLI during an incident) work while the bot writes.
+      
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    // Safe with WAL: a power cut may lose the last commits but never corrupts the file.
+    db.pragma('synchronous = NORMAL');
+    migrate(db, migrations);
+    return new SqliteStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The Store port on one better-sqlite3 connection. Build it with `openSqliteStore`. */
+export class SqliteStore implements Store {
+  readonly #db: Database;
+  readonly #sql: Statements;
+
+  /** Takes ownership of an open, migrated connection. */
+  constructor(db: Database) {
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+  }
+
+  transaction<T>(work: () => T): T {
+    // better-sqlite3 turns a transaction inside another into a SAVEPOINT, so this nests.
+    return this.#db.transaction(work)();
+  }
+
+  insertCluster(row: NewClusterRow): ClusterRow {
+    const params = { ...row, spot: toFlag(row.spot), state: 'creating' };
+    try {
+      return toClusterRow(this.transaction(() => this.#sql.insertCluster.get(params))!);
+    } catch (error) {
+      if (isConstraint(error, 'UNIQUE', 'clusters.name')) {
+        throw new MpiboxError('conflict', 'a live cluster already has this name', { name: row.name }, { cause: error });
+      }
+      if (isConstraint(error, 'PRIMARYKEY', 'clusters.id')) {
+        throw new MpiboxError('conflict', 'a cluster already has this id', { id: row.id }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  getCluster(id: string): ClusterRow | null {
+    const record = this.#sql.getCluster.get(id);
+    return record ? toClusterRow(record) : null;
+  }
+
+  findLiveClusterByName(name: string): ClusterRow | null {
+    const record = this.#sql.findLiveClusterByName.get(name);
+    return record ? toClusterRow(record) : null;
+  }
+
+  listLiveClusters(channelId?: string): ClusterRow[] {
+    const records =
+      channelId === undefined
+        ? this.#sql.listLiveClusters.all()
+        : this.#sql.listLiveClustersInChannel.all(channelId);
+    return records.map(toClusterRow);
+  }
+
+  updateCluster(id: string, patch: ClusterPatch): ClusterRow {
+    const params = {
+      id,
+      updatedAtMs: patch.updatedAtMs,
+      setState: toFlag(patch.state !== undefined),
+      state: patch.state ?? null,
+      setNodeCount: toFlag(patch.nodeCount !== undefined),
+      nodeCount: patch.nodeCount ?? null,
+      setDeletedAtMs: toFlag(patch.deletedAtMs !== undefined),
+      deletedAtMs: patch.deletedAtMs ?? null,
+      setCardChannelId: toFlag(patch.cardChannelId !== undefined),
+      cardChannelId: patch.cardChannelId ?? null,
+      setCardMessageId: toFlag(patch.cardMessageId !== undefined),
+      cardMessageId: patch.cardMessageId ?? null,
+      setLastError: toFlag(patch.lastError !== undefined),
+      lastError: patch.lastError ?? null,
+    };
+    let record;
+    try {
+      record = this.transaction(() => this.#sql.updateCluster.get(params));
+    } catch (error) {
+      // Reviving a deleted/failed cluster whose name a live one has since taken.
+      if (isConstraint(error, 'UNIQUE', 'clusters.name')) {
+        throw new MpiboxError('conflict', 'a live cluster already has this name', { id }, { cause: error });
+      }
+      throw error;
+    }
+    if (!record) {
+      throw new MpiboxError('not-found', 'no cluster with this id', { id });
+    }
+    return toClusterRow(record);
+  }
+
+  setNodes(clusterId: string, nodes: NewNodeRow[]): void {
+    try {
+      this.transaction(() => {
+        this.#sql.deleteNodes.run(clusterId);
+        for (const node of nodes) {
+          this.#sql.insertNode.run({ ...node, clusterId });
+        }
+      });
+    } catch (error) {
+      throw clusterMissing(error, clusterId);
+    }
+  }
+
+  listNodes(clusterId: string): NodeRow[] {
+    return this.#sql.listNodes.all(clusterId).map(toNodeRow);
+  }
+
+  openUsage(row: { clusterId: string; nodeName: string; size: string; startedAtMs: number }): void {
+    try {
+      this.transaction(() => this.#sql.openUsage.run(row));
+    } catch (error) {
+      throw clusterMissing(error, row.clusterId);
+    }
+  }
+
+  closeUsage(clusterId: string, nodeName: string, stoppedAtMs: number): void {
+    this.transaction(() => this.#sql.closeUsage.run({ clusterId, nodeName, stoppedAtMs }));
+  }
+
+  listUsage(clusterId: string): UsageRow[] {
+    return this.#sql.listUsage.all(clusterId);
+  }
+
+  touchUser(userId: string, displayName: string, channelId: string, atMs: number): void {
+    this.transaction(() => {
+      this.#sql.upsertUser.run({ userId, displayName, atMs });
+      this.#sql.insertChannelMember.run({ channelId, userId, atMs });
+    });
+  }
+
+  listChannelMembers(channelId: string): string[] {
+    return this.#sql.listChannelMembers.all(channelId).map((member) => member.userId);
+  }
+
+  addKey(row: KeyRow): void {
+    try {
+      this.transaction(() => this.#sql.insertKey.run(row));
+    } catch (error) {
+      if (isConstraint(error, 'PRIMARYKEY', 'ssh_keys.fingerprint')) {
+        throw new MpiboxError(
+          'conflict',
+          'this key is already registered',
+          { fingerprint: row.fingerprint },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  listKeys(userId: string): KeyRow[] {
+    return this.#sql.listKeys.all(userId);
+  }
+
+  listChannelKeys(channelId: string): KeyRow[] {
+    return this.#sql.listChannelKeys.all(channelId);
+  }
+
+  removeKey(userId: string, fingerprint: string): boolean {
+    return this.transaction(() => this.#sql.removeKey.run(userId, fingerprint)).changes > 0;
+  }
+
+  audit(row: NewAuditRow): void {
+    this.transaction(() => this.#sql.insertAudit.run(row));
+  }
+
+  listAudit(limit: number): AuditRow[] {
+    return this.#sql.listAudit.all(limit);
+  }
+
+  close(): void {
+    if (this.#db.open) {
+      this.#db.close();
+    }
+  }
+}
+
+/** True when `error` is SQLite's `SQLITE_CONSTRAINT_<kind>` failure on `column` (`table.column`). */
+function isConstraint(error: unknown, kind: 'UNIQUE' | 'PRIMARYKEY', column: string): boolean {
+  return (
+    error instanceof Sqlite.SqliteError &&
+    error.code === `SQLITE_CONSTRAINT_${kind}` &&
+    error.message.includes(column)
+  );
+}
+
+/** A foreign-key failure on a cluster's child row means the cluster does not exist. */
+function clusterMissing(error: unknown, clusterId: string): unknown {
+  if (error instanceof Sqlite.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new MpiboxError('not-found', 'no cluster with this id', { id: clusterId }, { cause: error });
+  }
+  return error;
+}

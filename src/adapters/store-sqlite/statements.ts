@@ -1,0 +1,150 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+import type { AuditRow, KeyRow, NewAuditRow, UsageRow } from '../../ports/store.ts';
+import {
+  AUDIT_COLUMNS,
+  CLUSTER_COLUMNS,
+  KEY_COLUMNS,
+  NODE_COLUMNS,
+  USAGE_COLUMNS,
+  type ClusterRecord,
+  type NodeRecord,
+} from './rows.ts';
+
+/** Parameters of `insertCluster`, with `spot` already a flag. */
+export interface ClusterInsertParams {
+  id: string;
+  name: string;
+  channelId: string;
+  ownerId: string;
+  provider: string;
+  size: string;
+  spot: 0 | 1;
+  nodeCount: number;
+  state: string;
+  createdAtMs: number;
+}
+
+/** Parameters of `updateCluster`: each `set…` flag says whether its column is in the patch. */
+export interface ClusterUpdateParams {
+  id: string;
+  updatedAtMs: number;
+  setState: 0 | 1;
+  state: string | null;
+  setNodeCount: 0 | 1;
+  nodeCount: number | null;
+  setDeletedAtMs: 0 | 1;
+  deletedAtMs: number | null;
+  setCardChannelId: 0 | 1;
+  cardChannelId: string | null;
+  setCardMessageId: 0 | 1;
+  cardMessageId: string | null;
+  setLastError: 0 | 1;
+  lastError: string | null;
+}
+
+/** Every statement the store runs, prepared once per connection. */
+export interface Statements {
+  insertCluster: Statement<[ClusterInsertParams], ClusterRecord>;
+  getCluster: Statement<[string], ClusterRecord>;
+  findLiveClusterByName: Statement<[string], ClusterRecord>;
+  listLiveClusters: Statement<[], ClusterRecord>;
+  listLiveClustersInChannel: Statement<[string], ClusterRecord>;
+  updateCluster: Statement<[ClusterUpdateParams], ClusterRecord>;
+  deleteNodes: Statement<[string]>;
+  insertNode: Statement<[NodeRecord]>;
+  listNodes: Statement<[string], NodeRecord>;
+  openUsage: Statement<[Omit<UsageRow, 'stoppedAtMs'>]>;
+  closeUsage: Statement<[{ clusterId: string; nodeName: string; stoppedAtMs: number }]>;
+  listUsage: Statement<[string], UsageRow>;
+  upsertUser: Statement<[{ userId: string; displayName: string; atMs: number }]>;
+  insertChannelMember: Statement<[{ channelId: string; userId: string; atMs: number }]>;
+  listChannelMembers: Statement<[string], { userId: string }>;
+  insertKey: Statement<[KeyRow]>;
+  listKeys: Statement<[string], KeyRow>;
+  listChannelKeys: Statement<[string], KeyRow>;
+  removeKey: Statement<[string, string]>;
+  insertAudit: Statement<[NewAuditRow]>;
+  listAudit: Statement<[number], AuditRow>;
+}
+
+/** Live means not deleted and not failed; must match the partial index `clusters_live_name`. */
+const LIVE = `state NOT IN ('deleted', 'failed')`;
+
+/** Sets `column` to `@param` only when `@flag` is 1, so one statement serves every partial patch. */
+function patched(column: string, param: string): string {
+  const flag = `set${param[0]?.toUpperCase()}${param.slice(1)}`;
+  return `${column} = CASE WHEN @${flag} THEN @${param} ELSE ${column} END`;
+}
+
+export function prepareStatements(db: Database): Statements {
+  return {
+    insertCluster: db.prepare(`
+      INSERT INTO clusters (id, name, channel_id, owner_id, provider, size, spot, node_count, state,
+        created_at_ms, updated_at_ms)
+      VALUES (@id, @name, @channelId, @ownerId, @provider, @size, @spot, @nodeCount, @state,
+        @createdAtMs, @createdAtMs)
+      RETURNING ${CLUSTER_COLUMNS}`),
+    getCluster: db.prepare(`SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE id = ?`),
+    findLiveClusterByName: db.prepare(`SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE name = ? AND ${LIVE}`),
+    listLiveClusters: db.prepare(
+      `SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE ${LIVE} ORDER BY created_at_ms, rowid`,
+    ),
+    listLiveClustersInChannel: db.prepare(
+      `SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE channel_id = ? AND ${LIVE} ORDER BY created_at_ms, rowid`,
+    ),
+    updateCluster: db.prepare(`
+      UPDATE clusters SET
+        ${patched('state', 'state')},
+        ${patched('node_count', 'nodeCount')},
+        ${patched('deleted_at_ms', 'deletedAtMs')},
+        ${patched('card_channel_id', 'cardChannelId')},
+        ${patched('card_message_id', 'cardMessageId')},
+        ${patched('last_error', 'lastError')},
+        updated_at_ms = @updatedAtMs
+      WHERE id = @id
+      RETURNING ${CLUSTER_COLUMNS}`),
+    deleteNodes: db.prepare(`DELETE FROM nodes WHERE cluster_id = ?`),
+    insertNode: db.prepare(`
+      INSERT INTO nodes (cluster_id, idx, name, host, port, slots, state)
+      VALUES (@clusterId, @index, @name, @host, @port, @slots, @state)`),
+    listNodes: db.prepare(`SELECT ${NODE_COLUMNS} FROM nodes WHERE cluster_id = ? ORDER BY idx`),
+    openUsage: db.prepare(`
+      INSERT INTO usage_intervals (cluster_id, node_name, size, started_at_ms)
+      VALUES (@clusterId, @nodeName, @size, @startedAtMs)
+      ON CONFLICT (cluster_id, node_name) WHERE stopped_at_ms IS NULL DO NOTHING`),
+    closeUsage: db.prepare(`
+      UPDATE usage_intervals SET stopped_at_ms = @stoppedAtMs
+      WHERE cluster_id = @clusterId AND node_name = @nodeName AND stopped_at_ms IS NULL`),
+    listUsage: db.prepare(
+      `SELECT ${USAGE_COLUMNS} FROM usage_intervals WHERE cluster_id = ? ORDER BY started_at_ms, id`,
+    ),
+    upsertUser: db.prepare(`
+      INSERT INTO users (id, display_name, first_seen_at_ms, last_seen_at_ms)
+      VALUES (@userId, @displayName, @atMs, @atMs)
+      ON CONFLICT (id) DO UPDATE SET
+        display_name = excluded.display_name,
+        first_seen_at_ms = min(first_seen_at_ms, excluded.first_seen_at_ms),
+        last_seen_at_ms = max(last_seen_at_ms, excluded.last_seen_at_ms)`),
+    insertChannelMember: db.prepare(`
+      INSERT INTO channel_members (channel_id, user_id, first_seen_at_ms) VALUES (@channelId, @userId, @atMs)
+      ON CONFLICT (channel_id, user_id) DO NOTHING`),
+    listChannelMembers: db.prepare(`
+      SELECT user_id AS userId FROM channel_members WHERE channel_id = ? ORDER BY first_seen_at_ms, user_id`),
+    insertKey: db.prepare(`
+      INSERT INTO ssh_keys (fingerprint, user_id, type, bits, public_key, comment, added_at_ms)
+      VALUES (@fingerprint, @userId, @type, @bits, @publicKey, @comment, @addedAtMs)`),
+    listKeys: db.prepare(
+      `SELECT ${KEY_COLUMNS} FROM ssh_keys AS k WHERE k.user_id = ? ORDER BY k.added_at_ms, k.rowid`,
+    ),
+    listChannelKeys: db.prepare(`
+      SELECT ${KEY_COLUMNS} FROM ssh_keys AS k
+      JOIN channel_members AS m ON m.user_id = k.user_id
+      WHERE m.channel_id = ? ORDER BY k.added_at_ms, k.rowid`),
+    removeKey: db.prepare(`DELETE FROM ssh_keys WHERE user_id = ? AND fingerprint = ?`),
+    insertAudit: db.prepare(`
+      INSERT INTO audit_log (at_ms, user_id, channel_id, text, result)
+      VALUES (@atMs, @userId, @channelId, @text, @result)`),
+    listAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`),
+  };
+}

@@ -1,0 +1,366 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { machinefileText } from '../../domain/cluster.ts';
+import { MpiboxError } from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type {
+  ClusterInfo,
+  CloudProvider,
+  CreateClusterInput,
+  NodeSize,
+  NodeStatus,
+} from '../../ports/cloud-provider.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { Shell } from '../../ports/shell.ts';
+import { nodeShellText, sshClientConfigText, sshdConfigText, type LocalUser } from './config-files.ts';
+import { clusterLayout, type ClusterLayout, type LocalClusterState } from './layout.ts';
+import { allocatePorts } from './port-allocator.ts';
+import { commandLine, descendantsOf, findByEnvironment, isAlive, terminateAll } from './processes.ts';
+import { writeFileAtomic } from './write-file-atomic.ts';
+
+const run = promisify(execFile);
+
+export interface LocalProviderOptions {
+  /** Folder holding one sub-folder per cluster. */
+  root: string;
+  /** First SSH port to hand out. */
+  basePort: number;
+  /** MPI slots per node. */
+  slotsPerNode: number;
+  /** The OS user nodes log in as (the bot's own user). */
+  user: LocalUser;
+  /** The bot's public key; always authorized. */
+  botPublicKey: string;
+  shell: Shell;
+  clock: Clock;
+  logger: Logger;
+  /** Path of the OpenSSH server binary. */
+  sshdPath?: string;
+}
+
+/**
+ * Clusters on this machine. Each node is a real OpenSSH server on 127.0.0.1 at its own port,
+ * started as a daemon so it outlives the bot; Open MPI on node 0 reaches the other nodes
+ * through their own servers, so a job crosses "node" boundaries exactly as on a real cluster.
+ */
+export class LocalProvider implements CloudProvider {
+  readonly kind = 'local' as const;
+  readonly #options: LocalProviderOptions;
+  readonly #sshdPath: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: LocalProviderOptions) {
+    if (/[\s"'\\$`]/.test(options.root)) {
+      throw new MpiboxError('bad-input', 'local data folder must not contain spaces or quotes', { root: options.root });
+    }
+    this.#options = options;
+    this.#sshdPath = options.sshdPath ?? '/usr/sbin/sshd';
+    fs.mkdirSync(options.root, { recursive: true });
+  }
+
+  sizes(): readonly NodeSize[] {
+    const slots = this.#options.slotsPerNode;
+    return [{ name: 'local', slots, description: `a node on this machine with ${slots} MPI slot(s)` }];
+  }
+
+  create(input: CreateClusterInput): Promise<void> {
+    if (input.spot) {
+      return Promise.reject(
+        new MpiboxError('unsupported', 'spot capacity is an Azure feature; the local provider has none', {
+          option: 'spot',
+        }),
+      );
+    }
+    if (!this.sizes().some((size) => size.name === input.size)) {
+      return Promise.reject(new MpiboxError('bad-input', 'unknown size', { size: input.size }));
+    }
+    return this.#exclusive(async () => {
+      const layout = this.#layout(input.clusterId);
+      let state = this.#readState(input.clusterId);
+      if (!state) {
+        const ports = await allocatePorts(this.#options.basePort, input.nodeCount, this.#takenPorts());
+        state = {
+          clusterId: input.clusterId,
+          name: input.name,
+          size: input.size,
+          slotsPerNode: this.#options.slotsPerNode,
+          nodes: ports.map((port, index) => ({ index, name: `${input.name}-${index}`, port })),
+        };
+        fs.mkdirSync(layout.dir, { recursive: true });
+        writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
+      }
+      await this.#prepareCluster(layout, state, input.authorizedKeys);
+      for (const node of state.nodes) await this.#startNode(layout, state, node);
+    });
+  }
+
+  async query(clusterId: string): Promise<NodeStatus[]> {
+    const state = this.#readState(clusterId);
+    if (!state) return [];
+    const layout = this.#layout(clusterId);
+    return state.nodes.map((node) => ({
+      index: node.index,
+      name: node.name,
+      state: this.#listenerPid(layout, node.name) === null ? 'stopped' : 'running',
+    }));
+  }
+
+  async waitReady(clusterId: string, timeoutInMs: number, abortSignal?: AbortSignal): Promise<ClusterInfo> {
+    const { clock } = this.#options;
+    const deadline = clock.nowInMs() + timeoutInMs;
+    const pending = new Set((this.#readState(clusterId)?.nodes ?? []).map((node) => node.name));
+    let lastProblem = 'no nodes';
+    for (;;) {
+      const info = await this.info(clusterId);
+      if (!info) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
+      for (const node of info.nodes.filter((candidate) => pending.has(candidate.name))) {
+        try {
+          const result = await this.#options.shell.exec(
+            { host: node.host, port: node.port, user: info.user },
+            'printf %s "$MPIBOX_NODE"',
+            { timeoutInMs: 5000, ...(abortSignal ? { abortSignal } : {}) },
+          );
+          if (result.stdout === node.name) pending.delete(node.name);
+          else lastProblem = `${node.name} answered as ${JSON.stringify(result.stdout)}`;
+        } catch (error) {
+          lastProblem = `${node.name}: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }
+      if (pending.size === 0) return info;
+      if (clock.nowInMs() >= deadline) {
+        throw new MpiboxError('timeout', 'nodes did not answer SSH in time', {
+          clusterId,
+          waiting: [...pending].join(' '),
+          lastProblem,
+        });
+      }
+      await clock.sleep(200, abortSignal);
+    }
+  }
+
+  resize(clusterId: string, nodeCount: number): Promise<void> {
+    return this.#exclusive(async () => {
+      const state = this.#requireState(clusterId);
+      const layout = this.#layout(clusterId);
+      const current = state.nodes.length;
+      if (nodeCount > current) {
+        const ports = await allocatePorts(this.#options.basePort, nodeCount - current, this.#takenPorts());
+        const added = ports.map((port, offset) => ({
+          index: current + offset,
+          name: `${state.name}-${current + offset}`,
+          port,
+        }));
+        state.nodes.push(...added);
+        writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
+        await this.#prepareCluster(layout, state, null);
+        for (const node of added) await this.#startNode(layout, state, node);
+      } else if (nodeCount < current) {
+        const removed = state.nodes.splice(nodeCount);
+        writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
+        await this.#prepareCluster(layout, state, null);
+        for (const node of removed) {
+          await this.#stopNode(layout, state, node.name);
+          fs.rmSync(layout.node(node.name).dir, { recursive: true, force: true });
+        }
+      }
+    });
+  }
+
+  stop(clusterId: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const state = this.#readState(clusterId);
+      if (!state) return;
+      const layout = this.#layout(clusterId);
+      for (const node of state.nodes) await this.#stopNode(layout, state, node.name);
+    });
+  }
+
+  terminate(clusterId: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const layout = this.#layout(clusterId);
+      const state = this.#readState(clusterId);
+      const listeners = (state?.nodes ?? []).flatMap((node) => {
+        const pid = this.#listenerPid(layout, node.name);
+        return pid === null ? [] : descendantsOf(pid);
+      });
+      await terminateAll([...listeners, ...findByEnvironment({ MPIBOX_CLUSTER_ID: clusterId })], 2000);
+      fs.rmSync(layout.dir, { recursive: true, force: true });
+      this.#options.logger.info('local cluster terminated', { clusterId });
+    });
+  }
+
+  async info(clusterId: string): Promise<ClusterInfo | null> {
+    const state = this.#readState(clusterId);
+    if (!state) return null;
+    const layout = this.#layout(clusterId);
+    const nodes = state.nodes.map((node) => ({
+      index: node.index,
+      name: node.name,
+      host: '127.0.0.1',
+      port: node.port,
+      slots: state.slotsPerNode,
+      state: this.#listenerPid(layout, node.name) === null ? ('stopped' as const) : ('running' as const),
+    }));
+    return {
+      clusterId,
+      user: this.#options.user.name,
+      nodes,
+      machinefilePath: layout.machinefile,
+      machinefile: machinefileText(nodes),
+      workDir: layout.work,
+      sharedDir: layout.shared,
+    };
+  }
+
+  authorizeKeys(clusterId: string, publicKeys: readonly string[]): Promise<void> {
+    return this.#exclusive(async () => {
+      const layout = this.#layout(clusterId);
+      if (!this.#readState(clusterId)) return;
+      this.#writeAuthorizedKeys(layout, publicKeys);
+    });
+  }
+
+  recover(clusterId: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const state = this.#readState(clusterId);
+      if (!state) return;
+      const layout = this.#layout(clusterId);
+      for (const node of state.nodes) {
+        if (this.#listenerPid(layout, node.name) !== null) continue;
+        this.#options.logger.info('restarting local node', { clusterId, node: node.name, port: node.port });
+        await this.#startNode(layout, state, node);
+      }
+    });
+  }
+
+  /** Writes everything but the per-node sshd files; `keys` null keeps the current user keys. */
+  async #prepareCluster(layout: ClusterLayout, state: LocalClusterState, keys: readonly string[] | null): Promise<void> {
+    fs.mkdirSync(layout.shared, { recursive: true });
+    if (!fs.existsSync(layout.internalKey)) {
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `mpibox-internal-${state.name}`, '-f', layout.internalKey]);
+    }
+    const userKeys = keys ?? this.#readUserKeys(layout);
+    this.#writeAuthorizedKeys(layout, userKeys);
+    writeFileAtomic(layout.sshConfig, sshClientConfigText(layout, state, this.#options.user));
+    writeFileAtomic(layout.nodeShell, nodeShellText(layout), 0o755);
+    const nodes = state.nodes.map((node) => ({ name: node.name, slots: state.slotsPerNode }));
+    writeFileAtomic(layout.machinefile, machinefileText(nodes));
+  }
+
+  async #startNode(layout: ClusterLayout, state: LocalClusterState, node: { name: string; port: number }): Promise<void> {
+    if (this.#listenerPid(layout, node.name) !== null) return;
+    const files = layout.node(node.name);
+    fs.mkdirSync(files.dir, { recursive: true });
+    if (!fs.existsSync(files.hostKey)) {
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', files.hostKey]);
+    }
+    writeFileAtomic(files.sshdConfig, sshdConfigText(layout, state, node, this.#options.user, sftpServerPath()));
+    if (this.#options.user.isRoot) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    try {
+      // sshd forks into the background and its first process exits at once: the node outlives
+      // the bot, like a VM outlives the machine that created it.
+      await run(this.#sshdPath, ['-f', files.sshdConfig, '-E', files.log], { timeout: 10_000 });
+    } catch (error) {
+      const log = readTail(files.log);
+      throw new MpiboxError('provider', 'local node failed to start', { node: node.name, port: node.port, log }, { cause: error });
+    }
+    const deadline = Date.now() + 5000;
+    while (this.#listenerPid(layout, node.name) === null) {
+      if (Date.now() > deadline) {
+        throw new MpiboxError('provider', 'local node did not write its pid', { node: node.name, log: readTail(files.log) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async #stopNode(layout: ClusterLayout, state: LocalClusterState, name: string): Promise<void> {
+    const pid = this.#listenerPid(layout, name);
+    const pids = pid === null ? [] : descendantsOf(pid);
+    pids.push(...findByEnvironment({ MPIBOX_CLUSTER_ID: state.clusterId, MPIBOX_NODE: name }));
+    await terminateAll(pids, 2000);
+    fs.rmSync(layout.node(name).pidFile, { force: true });
+  }
+
+  /** The node's sshd listener pid when it is running (checked against its command line). */
+  #listenerPid(layout: ClusterLayout, name: string): number | null {
+    const files = layout.node(name);
+    let pid: number;
+    try {
+      pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
+    } catch {
+      return null;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+    // A pid file can outlive its process, and the pid be reused by something else.
+    return commandLine(pid)?.includes(files.sshdConfig) ? pid : null;
+  }
+
+  #writeAuthorizedKeys(layout: ClusterLayout, userKeys: readonly string[]): void {
+    const internal = fs.readFileSync(`${layout.internalKey}.pub`, 'utf8').trim();
+    const lines = [
+      '# mpibox: the bot, the cluster itself, then the users of its channel',
+      this.#options.botPublicKey,
+      internal,
+      ...userKeys,
+    ];
+    writeFileAtomic(layout.authorizedKeys, `${lines.join('\n')}\n`, 0o600);
+  }
+
+  #readUserKeys(layout: ClusterLayout): string[] {
+    try {
+      // The first three lines are the header, the bot key and the internal key.
+      return fs.readFileSync(layout.authorizedKeys, 'utf8').split('\n').slice(3).filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  #takenPorts(): Set<number> {
+    const taken = new Set<number>();
+    for (const entry of fs.readdirSync(this.#options.root)) {
+      for (const node of this.#readState(entry)?.nodes ?? []) taken.add(node.port);
+    }
+    return taken;
+  }
+
+  #readState(clusterId: string): LocalClusterState | null {
+    try {
+      return JSON.parse(fs.readFileSync(this.#layout(clusterId).stateFile, 'utf8')) as LocalClusterState;
+    } catch {
+      return null;
+    }
+  }
+
+  #requireState(clusterId: string): LocalClusterState {
+    const state = this.#readState(clusterId);
+    if (!state) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
+    return state;
+  }
+
+  #layout(clusterId: string): ClusterLayout {
+    if (!/^[a-z0-9-]+$/.test(clusterId)) throw new MpiboxError('bad-input', 'bad cluster id', { clusterId });
+    return clusterLayout(this.#options.root, clusterId);
+  }
+
+  /** Verbs that read-modify-write the folder run one at a time. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function sftpServerPath(): string | null {
+  const candidates = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/libexec/sftp-server'];
+  return candidates.find((candidate) => fs.existsSync(candidate)) ?? null;
+}
+
+function readTail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').slice(-500).trim();
+  } catch {
+    return '';
+  }
+}
+
