@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   MPIBOX_LOCAL_BASE_PORT: z.coerce.number().int().min(1024).max(65_000).default(10106),
   MPIBOX_LOCAL_SLOTS_PER_NODE: positiveInt(256).default(1),
   MPIBOX_READY_TIMEOUT_SECONDS: positiveInt(3600).default(120),
+  USER: z.string().min(1).optional(),
   MPIBOX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must start with xoxb-').optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must start with xapp-').optional(),
@@ -56,6 +57,8 @@ export interface Config {
   /** How long `up` waits for every node to answer SSH. */
   readyTimeoutInMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Console mode: who is typing (`$USER`; null when unset), unless `--as NAME` is given. */
+  consoleUser: string | null;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -91,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       localSlotsPerNode: e.MPIBOX_LOCAL_SLOTS_PER_NODE,
       readyTimeoutInMs: e.MPIBOX_READY_TIMEOUT_SECONDS * 1000,
       logLevel: e.MPIBOX_LOG_LEVEL,
+      consoleUser: e.USER ?? null,
     },
   };
 }

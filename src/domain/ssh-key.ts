@@ -57,24 +57,27 @@ export const PRIVATE_KEY_MESSAGE =
   'That looks like a PRIVATE key, so it was NOT stored. Treat that key as exposed: generate a new ' +
   'pair (`ssh-keygen -t ed25519`) and paste the contents of the `.pub` file instead.';
 
-/** A full armoured block, BEGIN to END (PEM, OpenSSH, PGP, ssh.com). Armour is always uppercase. */
-const PRIVATE_BLOCK = /-{3,}\s*BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-{3,}[\s\S]*?-{3,}\s*END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-{3,}/g;
-/** An END line whose BEGIN is missing; the base64 lines before it go too. */
-const ORPHAN_END = /-{2,}\s*END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-*/;
+/*
+ * Armour lines (PEM, OpenSSH, PGP, ssh.com) are always uppercase. Every pattern has bounded
+ * repeats or a `(?<!-)` guard, so scanning long hostile input stays linear.
+ */
+const BEGIN_LINE = /(?<!-)-{3,}\s{0,4}BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,10}-{3,}/;
+const END_LINE = /(?<!-)-{2,}\s{0,4}END [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,10}-*/;
 /**
  * Markers from which everything to the end of the text is redacted: a header or part of one,
- * PuTTY files, and the first bytes of common private key bodies. Patterns start with a literal
- * (no leading `[...]*`), so a search stays linear on long input.
+ * PuTTY files, and the first bytes of common private key bodies.
  */
 const PRIVATE_FRAGMENTS: readonly RegExp[] = [
-  /BEGIN[A-Z0-9 -]*PRIVATE\s*KEY/,
-  /PRIVATE KEY(?: BLOCK)?\s*-{2,}/,
+  /BEGIN[A-Z0-9 -]{0,40}PRIVATE\s{0,4}KEY/,
+  /PRIVATE KEY(?: BLOCK)?\s{0,4}-{2,}/,
   /PuTTY-User-Key-File/i,
-  /Private-(?:Lines|MAC)\s*:/i,
+  /Private-(?:Lines|MAC)\s{0,4}:/i,
   /b3BlbnNzaC1rZXktdjE/, // base64 of "openssh-key-v1\0", the OpenSSH private key magic
-  /MII[A-Za-z0-9+/]{3}IBAA(?:KC|DAN)/, // DER RSA bodies, PKCS#1 and PKCS#8
+  /MII[A-Za-z0-9+/]{3}IB(?:AAKC|ADAN)/, // DER RSA bodies, PKCS#1 and PKCS#8
+  /MI[A-Za-z0-9+/]{2}AgEAMB[A-Za-z0-9+/]GByqGSM49/, // DER EC PKCS#8 bodies
   /MC4CAQAwBQYDK2Vw/, // DER Ed25519 PKCS#8 body
   /M(?:HcCAQEEI|IGkAgEBBD|IHcAgEBBEI)/, // DER SEC1 EC bodies, P-256/384/521
+  /BgkqhkiG9w0BBQ0w/, // DER PBES2 identifier that opens encrypted PKCS#8 bodies
 ];
 const TOKEN_CHAR = /[A-Za-z0-9+/=-]/;
 
@@ -89,10 +92,7 @@ export function isPrivateKeyMaterial(text: string): boolean {
  * text. Used before command text reaches the audit log.
  */
 export function redactSecrets(text: string): string {
-  let result = text.replace(PRIVATE_BLOCK, REDACTED);
-  for (let end = ORPHAN_END.exec(result); end; end = ORPHAN_END.exec(result)) {
-    result = result.slice(0, startOfBody(result, end.index)) + REDACTED + result.slice(end.index + end[0].length);
-  }
+  const result = redactOrphanEnds(redactBlocks(text));
   let cut = -1;
   for (const pattern of PRIVATE_FRAGMENTS) {
     const index = result.search(pattern);
@@ -103,14 +103,41 @@ export function redactSecrets(text: string): string {
   return result.slice(0, cut) + REDACTED;
 }
 
-/** Walks back from `end` over whitespace-separated base64 lines (16+ characters each). */
-function startOfBody(text: string, end: number): number {
+function redactBlocks(text: string): string {
+  const begins = new RegExp(BEGIN_LINE, 'g');
+  const ends = new RegExp(END_LINE, 'g');
+  let result = '';
+  let kept = 0;
+  for (let begin = begins.exec(text); begin; begin = begins.exec(text)) {
+    ends.lastIndex = begins.lastIndex;
+    const end = ends.exec(text);
+    if (!end) break; // no END after this BEGIN, so none after a later one: the fragment pass cuts
+    result += text.slice(kept, begin.index) + REDACTED;
+    kept = ends.lastIndex;
+    begins.lastIndex = kept;
+  }
+  return result + text.slice(kept);
+}
+
+function redactOrphanEnds(text: string): string {
+  const ends = new RegExp(END_LINE, 'g');
+  let result = '';
+  let kept = 0;
+  for (let end = ends.exec(text); end; end = ends.exec(text)) {
+    result += text.slice(kept, startOfBody(text, end.index, kept)) + REDACTED;
+    kept = ends.lastIndex;
+  }
+  return result + text.slice(kept);
+}
+
+/** Walks back from `end`, not past `floor`, over whitespace-separated base64 lines of 16+ chars. */
+function startOfBody(text: string, end: number, floor: number): number {
   let start = end;
   for (;;) {
     let lineEnd = start;
-    while (lineEnd > 0 && /\s/.test(text[lineEnd - 1]!)) lineEnd -= 1;
+    while (lineEnd > floor && /\s/.test(text[lineEnd - 1]!)) lineEnd -= 1;
     let lineStart = lineEnd;
-    while (lineStart > 0 && /[A-Za-z0-9+/=]/.test(text[lineStart - 1]!)) lineStart -= 1;
+    while (lineStart > floor && /[A-Za-z0-9+/=]/.test(text[lineStart - 1]!)) lineStart -= 1;
     if (lineEnd - lineStart < 16) return start;
     start = lineStart;
   }

@@ -9,6 +9,8 @@ import type { NodeState, ProviderKind } from '../domain/cluster.ts';
 export interface CloudProvider {
   /** Which provider this is (stored with each cluster). */
   readonly kind: ProviderKind;
+  /** Whether `create` accepts `spot: true`. */
+  readonly supportsSpot: boolean;
   /** Node sizes offered, the first being the default. */
   sizes(): readonly NodeSize[];
   /** Starts creating the cluster's nodes; returns once they are requested, not yet ready. */

@@ -36,6 +36,8 @@ export interface Store {
   touchUser(userId: string, displayName: string, channelId: string, atMs: number): void;
   /** User ids seen in a channel. */
   listChannelMembers(channelId: string): string[];
+  /** Channel ids a user has been seen in. */
+  listUserChannels(userId: string): string[];
 
   /** Adds a public key. Throws conflict if the fingerprint is already registered. */
   addKey(row: KeyRow): void;

@@ -75,6 +75,22 @@ export function pidsWithEnv(pair: string): number[] {
   return pids;
 }
 
+/** Pids of live processes whose environment mentions `needle` anywhere (e.g. a data folder). */
+export function pidsWithEnvironmentContaining(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8');
+      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (environ.includes(needle) && state !== 'Z') pids.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
 /** Pids whose command line mentions `needle`. */
 export function pidsWithCommandLine(needle: string): number[] {
   const pids: number[] = [];

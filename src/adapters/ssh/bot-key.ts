@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 
 /** The bot's own SSH identity, kept in the data directory. */
 export interface BotKey {
@@ -17,7 +17,7 @@ export function loadOrCreateBotKey(dataDir: string): BotKey {
   const privateKeyPath = path.join(dataDir, 'bot_ed25519');
   const publicKeyPath = `${privateKeyPath}.pub`;
   if (!fs.existsSync(privateKeyPath) || !fs.existsSync(publicKeyPath)) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'mpibox-bot' });
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mpibox-bot' });
     // Write to temporary names then rename, so a crash never leaves half a key behind.
     fs.writeFileSync(`${privateKeyPath}.tmp`, pair.private, { mode: 0o600 });
     fs.writeFileSync(`${publicKeyPath}.tmp`, `${pair.public}\n`, { mode: 0o644 });

@@ -1,4 +1,4 @@
-import { Client } from 'ssh2';
+import ssh2 from 'ssh2';
 import { MpiboxError } from '../../domain/errors.ts';
 import type { ExecOptions, ExecResult, Shell, SshTarget } from '../../ports/shell.ts';
 
@@ -13,7 +13,7 @@ export class Ssh2Shell implements Shell {
   exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult> {
     const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let outputBytes = 0;

@@ -89,6 +89,8 @@ describe('migrate', () => {
 
     const run = (): number => migrate(db, MIGRATIONS);
 
-    expect(run).toThrow(expect.objectContaining({ code: 'internal', fields: expect.objectContaining({ databaseVersion: 7 }) }));
+    expect(run).toThrow(
+      expect.objectContaining({ code: 'internal', fields: expect.objectContaining({ databaseVersion: 7 }) }),
+    );
   });
 });

@@ -89,7 +89,9 @@ describe('SqliteStore (file database)', () => {
   it('applies a newly appended migration on open and keeps existing rows', () => {
     const old = openSqliteStore(path);
     old.insertCluster(cluster);
-    old.setNodes('c-1', [{ index: 0, name: 'alpha-0', host: '10.0.0.4', port: 22, slots: 120, state: 'running' }]);
+    old.setNodes('c-1', [
+      { index: 0, name: 'alpha-0', host: '10.0.0.4', port: 22, slots: 120, state: 'running' },
+    ]);
     old.close();
     const next = {
       version: MIGRATIONS.length + 1,

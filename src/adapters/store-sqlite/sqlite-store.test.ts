@@ -20,7 +20,15 @@ function newCluster(overrides: Partial<NewClusterRow> = {}): NewClusterRow {
 }
 
 function newNode(index: number, overrides: Partial<NewNodeRow> = {}): NewNodeRow {
-  return { index, name: `alpha-${index}`, host: '127.0.0.1', port: 2200 + index, slots: 4, state: 'running', ...overrides };
+  return {
+    index,
+    name: `alpha-${index}`,
+    host: '127.0.0.1',
+    port: 2200 + index,
+    slots: 4,
+    state: 'running',
+    ...overrides,
+  };
 }
 
 function newKey(overrides: Partial<KeyRow> = {}): KeyRow {
@@ -141,7 +149,11 @@ describe('SqliteStore', () => {
       store.insertCluster(newCluster());
       store.updateCluster('c-1', { state: 'ready', lastError: 'boom', updatedAtMs: 2_000 });
 
-      const updated = store.updateCluster('c-1', { cardChannelId: 'C1', cardMessageId: '171.42', updatedAtMs: 3_000 });
+      const updated = store.updateCluster('c-1', {
+        cardChannelId: 'C1',
+        cardMessageId: '171.42',
+        updatedAtMs: 3_000,
+      });
 
       expect(updated).toMatchObject({
         state: 'ready',
@@ -274,6 +286,8 @@ describe('SqliteStore', () => {
       expect(store.listChannelMembers('C1')).toEqual(['U1', 'U2']);
       expect(store.listChannelMembers('C2')).toEqual(['U1']);
       expect(store.listChannelMembers('C9')).toEqual([]);
+      expect(store.listUserChannels('U1')).toEqual(['C1', 'C2']);
+      expect(store.listUserChannels('U9')).toEqual([]);
     });
 
     it('adds keys and lists a user’s keys oldest first', () => {

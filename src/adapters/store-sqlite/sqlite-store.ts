@@ -26,7 +26,7 @@ export function openSqliteStore(path: string, migrations: readonly Migration[] =
   try {
     if (!db.memory) {
       // WAL lets readers (e.g. the sqlite3 CLI during an incident) work while the bot writes.
-      
+      db.pragma('journal_mode = WAL');
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
@@ -62,7 +62,12 @@ export class SqliteStore implements Store {
       return toClusterRow(this.transaction(() => this.#sql.insertCluster.get(params))!);
     } catch (error) {
       if (isConstraint(error, 'UNIQUE', 'clusters.name')) {
-        throw new MpiboxError('conflict', 'a live cluster already has this name', { name: row.name }, { cause: error });
+        throw new MpiboxError(
+          'conflict',
+          'a live cluster already has this name',
+          { name: row.name },
+          { cause: error },
+        );
       }
       if (isConstraint(error, 'PRIMARYKEY', 'clusters.id')) {
         throw new MpiboxError('conflict', 'a cluster already has this id', { id: row.id }, { cause: error });
@@ -160,6 +165,10 @@ export class SqliteStore implements Store {
       this.#sql.upsertUser.run({ userId, displayName, atMs });
       this.#sql.insertChannelMember.run({ channelId, userId, atMs });
     });
+  }
+
+  listUserChannels(userId: string): string[] {
+    return this.#sql.listUserChannels.all(userId).map((row) => row.channelId);
   }
 
   listChannelMembers(channelId: string): string[] {

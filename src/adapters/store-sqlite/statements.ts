@@ -60,6 +60,7 @@ export interface Statements {
   upsertUser: Statement<[{ userId: string; displayName: string; atMs: number }]>;
   insertChannelMember: Statement<[{ channelId: string; userId: string; atMs: number }]>;
   listChannelMembers: Statement<[string], { userId: string }>;
+  listUserChannels: Statement<[string], { channelId: string }>;
   insertKey: Statement<[KeyRow]>;
   listKeys: Statement<[string], KeyRow>;
   listChannelKeys: Statement<[string], KeyRow>;
@@ -129,6 +130,8 @@ export function prepareStatements(db: Database): Statements {
     insertChannelMember: db.prepare(`
       INSERT INTO channel_members (channel_id, user_id, first_seen_at_ms) VALUES (@channelId, @userId, @atMs)
       ON CONFLICT (channel_id, user_id) DO NOTHING`),
+    listUserChannels: db.prepare(`
+      SELECT channel_id AS channelId FROM channel_members WHERE user_id = ? ORDER BY first_seen_at_ms, channel_id`),
     listChannelMembers: db.prepare(`
       SELECT user_id AS userId FROM channel_members WHERE channel_id = ? ORDER BY first_seen_at_ms, user_id`),
     insertKey: db.prepare(`

@@ -46,6 +46,7 @@ export interface LocalProviderOptions {
  */
 export class LocalProvider implements CloudProvider {
   readonly kind = 'local' as const;
+  readonly supportsSpot = false;
   readonly #options: LocalProviderOptions;
   readonly #sshdPath: string;
   #queue: Promise<unknown> = Promise.resolve();

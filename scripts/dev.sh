@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine:
+#   scripts/dev.sh start   install what is missing, then start the bot (local mode without tokens)
+#   scripts/dev.sh test    install what is missing, then run typecheck, lint and the whole test suite
+# Installs: Open MPI and OpenSSH (Debian packages, when missing), Node.js >= 22 (into .tools/
+# when the machine's node is older), and the npm dependencies.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+need_packages=()
+command -v mpicc >/dev/null || need_packages+=(openmpi-bin libopenmpi-dev)
+[ -x /usr/sbin/sshd ] || need_packages+=(openssh-server)
+command -v ssh >/dev/null || need_packages+=(openssh-client)
+command -v ssh-keygen >/dev/null || need_packages+=(openssh-client)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "mpibox: installing system packages: ${need_packages[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${need_packages[@]}" build-essential >/dev/null
+fi
+
+stamp="node_modules/.mpibox-installed"
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  scripts/with-node.sh npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+case "${1:-}" in
+  start) shift; exec npm start --silent -- "$@" ;;
+  test) scripts/with-node.sh npm run --silent typecheck && npm run --silent lint && exec npm test --silent ;;
+  install) ;;
+  *) echo "usage: scripts/dev.sh start|test|install" >&2; exit 2 ;;
+esac

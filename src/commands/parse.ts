@@ -1,0 +1,109 @@
+/**
+ * The /mpi grammar: text after `/mpi` (or a whole `/mpi …` line) → typed Command. Never throws:
+ * every failure is a short message plus the usage of the verb.
+ */
+import { isPrivateKeyMaterial, PRIVATE_KEY_MESSAGE, redactSecrets } from '../domain/ssh-key.ts';
+import { bindArgs } from './bind-args.ts';
+import { quote } from './echo.ts';
+import { closestMatch } from './suggest.ts';
+import { tokenize, type Token } from './tokenize.ts';
+import type { CommandLimits, ParseResult } from './types.ts';
+import { usageText } from './usage.ts';
+import { topicOf, type VerbSpec } from './verb-spec.ts';
+import { VERB_SPECS } from './verbs.ts';
+
+export { usageText } from './usage.ts';
+
+/** Longer than any command we take (a 16384-bit RSA key line is about 2,800 characters). */
+const MAX_COMMAND_CHARS = 10_000;
+/** Control characters other than tab and line breaks, plus invisible zero-width and bidi marks. */
+const FORBIDDEN_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+const HELP_FLAGS = ['--help', '-h'];
+
+export function parseCommand(text: string, limits: CommandLimits): ParseResult {
+  try {
+    return parse(String(text ?? ''), limits);
+  } catch {
+    return failure('Sorry, I could not read that command. Try `/mpi help`.', usageText());
+  }
+}
+
+/** Command text safe for the audit log: private key material replaced by a marker. */
+export function redactCommandText(text: string): string {
+  return redactSecrets(text);
+}
+
+function parse(raw: string, limits: CommandLimits): ParseResult {
+  if (isPrivateKeyMaterial(raw)) return { ok: false, message: PRIVATE_KEY_MESSAGE, usage: usageText('key add'), privateKey: true };
+  if (raw.length > MAX_COMMAND_CHARS) {
+    return failure(`That command is too long (${raw.length} characters; the limit is ${MAX_COMMAND_CHARS}).`, usageText());
+  }
+  const forbidden = FORBIDDEN_CHAR.exec(raw);
+  if (forbidden) {
+    const codePoint = `U+${forbidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return failure(`The command contains an invisible or control character (${codePoint}); please retype it.`, usageText());
+  }
+  const source = raw.replace(/^\s*\/mpi(?=\s|$)/i, '');
+  const { words, rest } = tokenize(source);
+  if (words.length === 0 && rest === null) return { ok: true, command: { verb: 'help', topic: null } };
+
+  const found = findVerb(words);
+  if (found.kind === 'done') return found.result;
+  const { spec, used } = found;
+  const args = words.slice(used);
+  const line = source.slice(words[used - 1]!.end).replace(/^\s+/, '');
+  if (isHelpRequest(spec, args, line)) return { ok: true, command: { verb: 'help', topic: topicOf(spec) } };
+
+  const bound = bindArgs(spec, args, rest, line);
+  if (!bound.ok) return failure(bound.message, usageText(topicOf(spec)));
+  const parsed = spec.schema(limits).safeParse(bound.values);
+  if (parsed.success) return { ok: true, command: parsed.data };
+  const issue = parsed.error.issues[0];
+  const key = issue?.path[0];
+  const label = spec.positionals.find((slot) => slot.key === key)?.label ?? spec.flags.find((flag) => flag.key === key)?.label;
+  const token = typeof key === 'string' ? bound.values[key] : null;
+  const detail = issue?.message ?? 'is not valid';
+  const message = label && typeof token === 'string' ? `${label} ${quote(token)} ${detail}.` : detail;
+  return failure(message, usageText(topicOf(spec)));
+}
+
+type VerbLookup = { kind: 'verb'; spec: VerbSpec; used: number } | { kind: 'done'; result: ParseResult };
+
+/** Matches the leading words against the verb table: one word (`up`) or a group (`key add`). */
+function findVerb(words: readonly Token[]): VerbLookup {
+  const first = words[0]?.text ?? '--';
+  const group = VERB_SPECS.filter((spec) => spec.words[0] === first);
+  if (group.length === 0) {
+    const verbs = [...new Set(VERB_SPECS.map((spec) => spec.words[0]!))];
+    const suggestion = closestMatch(first, verbs);
+    const hint = suggestion ? ` Did you mean \`${suggestion}\`?` : '';
+    return done(failure(`Unknown command ${quote(first)}.${hint} Commands: ${verbs.join(', ')}.`, usageText()));
+  }
+  const single = group.find((spec) => spec.words.length === 1);
+  if (single) return { kind: 'verb', spec: single, used: 1 };
+
+  const second = words[1]?.text;
+  const spec = group.find((candidate) => candidate.words[1] === second);
+  if (spec) return { kind: 'verb', spec, used: 2 };
+  if (second !== undefined && HELP_FLAGS.includes(second)) return done({ ok: true, command: { verb: 'help', topic: first } });
+  const subverbs = group.map((candidate) => candidate.words[1]!);
+  const choices = `\`${first}\` needs one of: ${subverbs.join(', ')}.`;
+  if (second === undefined) return done(failure(choices, usageText(first)));
+  const suggestion = closestMatch(second, subverbs);
+  const hint = suggestion ? ` Did you mean \`${first} ${suggestion}\`?` : '';
+  return done(failure(`Unknown \`${first}\` command ${quote(second)}.${hint} ${choices}`, usageText(first)));
+}
+
+function done(result: ParseResult): VerbLookup {
+  return { kind: 'done', result };
+}
+
+/** `up --help`, `key add -h`: help on the verb instead of running it. */
+function isHelpRequest(spec: VerbSpec, args: readonly Token[], line: string): boolean {
+  if (spec.lineKey) return HELP_FLAGS.includes(line.trim());
+  return args.some((arg) => HELP_FLAGS.includes(arg.text));
+}
+
+function failure(message: string, usage: string): ParseResult & { ok: false } {
+  return { ok: false, message, usage, privateKey: false };
+}

@@ -1,0 +1,15 @@
+/** Who may change a cluster: its owner, or an admin. Always by user id, never by name. */
+export function canModifyCluster(userId: string, cluster: { ownerId: string }, adminIds: readonly string[]): boolean {
+  return cluster.ownerId === userId || adminIds.includes(userId);
+}
+
+/** Human duration for ages and run times: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`. */
+export function formatDuration(durationInMs: number): string {
+  const seconds = Math.max(0, Math.floor(durationInMs / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}

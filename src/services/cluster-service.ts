@@ -1,0 +1,367 @@
+import { randomBytes } from 'node:crypto';
+import { isLive } from '../domain/cluster.ts';
+import { MpiboxError } from '../domain/errors.ts';
+import { canModifyCluster } from '../domain/policy.ts';
+import type { Chat } from '../ports/chat.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { ClusterRow, Store } from '../ports/store.ts';
+import type { Actor, Limits, Reply } from './actor.ts';
+import { explain } from './explain.ts';
+import { clusterCard, clusterListMessage, message, nodeTable } from './messages.ts';
+import type { TaskTracker } from './task-tracker.ts';
+
+export interface ClusterServiceDeps {
+  store: Store;
+  provider: CloudProvider;
+  chat: Chat;
+  clock: Clock;
+  tracker: TaskTracker;
+  logger: Logger;
+  limits: Limits;
+}
+
+/**
+ * Cluster use cases: up, resize, down, status, list, and recovery after a restart. Each
+ * command validates and records synchronously, answers at once, and leaves slow provider
+ * work to the tracker, which posts progress on the cluster card.
+ */
+export class ClusterService {
+  readonly #deps: ClusterServiceDeps;
+
+  constructor(deps: ClusterServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async up(actor: Actor, request: { nodes: number; name: string | null; size: string | null; spot: boolean }): Promise<Reply> {
+    const { store, provider, clock, limits } = this.#deps;
+    const size = request.size ?? provider.sizes()[0]?.name ?? 'default';
+    const name = request.name ?? this.#freeName();
+    const existing = store.findLiveClusterByName(name);
+    if (existing && existing.channelId === actor.channelId && existing.nodeCount === request.nodes && existing.size === size) {
+      // Idempotent: the same `up` twice does not make two clusters.
+      await this.#deps.tracker.waitFor(existing.id);
+      return this.status(actor, { name });
+    }
+    if (existing) throw new MpiboxError('conflict', 'name taken', { name, channelId: existing.channelId });
+    if (!provider.sizes().some((candidate) => candidate.name === size)) {
+      throw new MpiboxError('bad-input', 'unknown size', { size, sizes: provider.sizes().map((s) => s.name).join(', ') });
+    }
+    if (request.spot && !provider.supportsSpot) throw new MpiboxError('unsupported', 'no spot', { provider: provider.kind });
+    this.#checkQuota(request.nodes, 0);
+
+    const cluster = store.insertCluster({
+      id: `${name}-${randomBytes(3).toString('hex')}`,
+      name,
+      channelId: actor.channelId,
+      ownerId: actor.userId,
+      provider: provider.kind,
+      size,
+      spot: request.spot,
+      nodeCount: request.nodes,
+      createdAtMs: clock.nowInMs(),
+    });
+    await this.#postCard(cluster);
+    void this.#deps.tracker.run(cluster.id, () => this.#create(cluster.id));
+    const eta = provider.kind === 'local' ? 'a few seconds' : 'a few minutes';
+    return {
+      visibility: 'ephemeral',
+      message: message(
+        `Creating cluster \`${name}\`: ${request.nodes} × ${size}. The card in the channel updates when every node answers SSH (${eta}).`,
+      ),
+    };
+  }
+
+  async resize(actor: Actor, request: { name: string | null; nodes: number }): Promise<Reply> {
+    const cluster = await this.#resolve(actor, request.name);
+    this.#authorize(actor, cluster, 'resize');
+    if (cluster.state !== 'ready') throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: cluster.state });
+    if (request.nodes === cluster.nodeCount) {
+      return { visibility: 'ephemeral', message: message(`\`${cluster.name}\` already has ${cluster.nodeCount} node(s); nothing to do.`) };
+    }
+    this.#checkQuota(request.nodes, cluster.nodeCount);
+    const from = cluster.nodeCount;
+    this.#update(cluster.id, { state: 'resizing', nodeCount: request.nodes, lastError: null });
+    await this.#refreshCard(cluster.id);
+    void this.#deps.tracker.run(cluster.id, () => this.#resize(cluster.id, from));
+    return {
+      visibility: 'ephemeral',
+      message: message(`Resizing \`${cluster.name}\` from ${from} to ${request.nodes} node(s); the card updates when done.`),
+    };
+  }
+
+  async down(actor: Actor, request: { name: string | null; yes: boolean }): Promise<Reply> {
+    const cluster = await this.#resolve(actor, request.name);
+    this.#authorize(actor, cluster, 'down');
+    if (!request.yes) {
+      return {
+        visibility: 'ephemeral',
+        message: {
+          text: `This deletes all ${cluster.nodeCount} node(s) of ${cluster.name} and everything on them. To confirm: /mpi down ${cluster.name} --yes`,
+          blocks: [
+            {
+              kind: 'text',
+              text: `This deletes all ${cluster.nodeCount} node(s) of \`${cluster.name}\` and everything on them. To confirm, type \`/mpi down ${cluster.name} --yes\` or press Down.`,
+            },
+            {
+              kind: 'actions',
+              buttons: [
+                {
+                  action: 'cluster-down',
+                  label: 'Down',
+                  value: cluster.id,
+                  style: 'danger',
+                  confirm: { title: `Delete ${cluster.name}?`, text: 'This cannot be undone.', confirm: 'Delete', deny: 'Keep it' },
+                },
+              ],
+            },
+          ],
+        },
+      };
+    }
+    return this.#startDelete(cluster);
+  }
+
+  /** The Down button: the same checks as the command, re-run at click time. Idempotent. */
+  async downById(actor: Actor, clusterId: string): Promise<Reply> {
+    const cluster = this.#deps.store.getCluster(clusterId);
+    if (!cluster || !isLive(cluster.state) || cluster.state === 'deleting') {
+      return { visibility: 'ephemeral', message: message(`\`${cluster?.name ?? 'That cluster'}\` is already deleted or being deleted.`) };
+    }
+    this.#authorize(actor, cluster, 'down');
+    return this.#startDelete(cluster);
+  }
+
+  async status(actor: Actor, request: { name: string | null }): Promise<Reply> {
+    const cluster = await this.#resolve(actor, request.name);
+    const info = cluster.state === 'ready' ? await this.#deps.provider.info(cluster.id) : null;
+    const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
+    const nodes = this.#deps.store.listNodes(cluster.id);
+    if (nodes.length > 0) card.blocks.splice(2, 0, { kind: 'code', text: nodeTable(nodes) });
+    return { visibility: 'ephemeral', message: card };
+  }
+
+  async list(actor: Actor): Promise<Reply> {
+    const clusters = this.#deps.store.listLiveClusters(actor.channelId);
+    return { visibility: 'ephemeral', message: clusterListMessage(clusters, this.#deps.clock.nowInMs()) };
+  }
+
+  /**
+   * After a restart: finish what was in flight and make sure every live cluster's nodes are
+   * up. A cluster the provider no longer has is created again (new ports, same name).
+   */
+  recoverAll(): void {
+    for (const cluster of this.#deps.store.listLiveClusters()) {
+      void this.#deps.tracker.run(cluster.id, () => this.#recover(cluster.id));
+    }
+  }
+
+  /** Keys allowed on a channel's clusters changed: push them to every live cluster there. */
+  async refreshKeys(channelId: string): Promise<void> {
+    const { store, provider } = this.#deps;
+    const keys = store.listChannelKeys(channelId).map((key) => key.publicKey);
+    for (const cluster of store.listLiveClusters(channelId)) {
+      await this.#deps.tracker.waitFor(cluster.id);
+      await provider.authorizeKeys(cluster.id, keys);
+    }
+  }
+
+  async #create(clusterId: string): Promise<void> {
+    const { store, provider, limits } = this.#deps;
+    const cluster = this.#get(clusterId);
+    try {
+      await provider.create({
+        clusterId,
+        name: cluster.name,
+        nodeCount: cluster.nodeCount,
+        size: cluster.size,
+        spot: cluster.spot,
+        authorizedKeys: store.listChannelKeys(cluster.channelId).map((key) => key.publicKey),
+      });
+      const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
+      this.#recordNodes(clusterId, info);
+      this.#update(clusterId, { state: 'ready', lastError: null });
+    } catch (error) {
+      this.#deps.logger.warn('cluster creation failed', { clusterId, error });
+      // Nothing billable may outlive a failed create.
+      await provider.terminate(clusterId).catch(() => undefined);
+      store.transaction(() => {
+        this.#closeAllUsage(clusterId);
+        this.#update(clusterId, { state: 'failed', lastError: explain(error) });
+      });
+    }
+    await this.#refreshCard(clusterId);
+  }
+
+  async #resize(clusterId: string, from: number): Promise<void> {
+    const { provider, limits } = this.#deps;
+    const cluster = this.#get(clusterId);
+    try {
+      await provider.resize(clusterId, cluster.nodeCount);
+      const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
+      this.#recordNodes(clusterId, info);
+      this.#update(clusterId, { state: 'ready', lastError: null });
+    } catch (error) {
+      this.#deps.logger.warn('cluster resize failed', { clusterId, error });
+      const info = await provider.info(clusterId).catch(() => null);
+      const actual = info?.nodes.length ?? from;
+      if (info) this.#recordNodes(clusterId, info);
+      this.#update(clusterId, { state: 'ready', nodeCount: actual, lastError: `resize failed: ${explain(error)}` });
+    }
+    await this.#refreshCard(clusterId);
+  }
+
+  async #startDelete(cluster: ClusterRow): Promise<Reply> {
+    await this.#deps.tracker.waitFor(cluster.id);
+    // Re-read after waiting: a second click or command may have started the delete meanwhile.
+    // The check and the update below run without an await between them, so only one wins.
+    const fresh = this.#get(cluster.id);
+    if (isLive(fresh.state) && fresh.state !== 'deleting') {
+      this.#update(cluster.id, { state: 'deleting' });
+      void this.#deps.tracker.run(cluster.id, async () => {
+        await this.#refreshCard(cluster.id);
+        await this.#delete(cluster.id);
+      });
+    }
+    return { visibility: 'ephemeral', message: message(`Deleting \`${cluster.name}\`; the card confirms when every node is gone.`) };
+  }
+
+  async #delete(clusterId: string): Promise<void> {
+    const { store, provider, clock } = this.#deps;
+    try {
+      await provider.terminate(clusterId);
+    } catch (error) {
+      this.#deps.logger.error('cluster delete failed', { clusterId, error });
+      this.#update(clusterId, { lastError: `delete failed, will retry on restart: ${explain(error)}` });
+      await this.#refreshCard(clusterId);
+      return;
+    }
+    store.transaction(() => {
+      this.#closeAllUsage(clusterId);
+      store.setNodes(clusterId, []);
+      this.#update(clusterId, { state: 'deleted', deletedAtMs: clock.nowInMs(), lastError: null });
+    });
+    await this.#refreshCard(clusterId);
+  }
+
+  async #recover(clusterId: string): Promise<void> {
+    const { provider, logger } = this.#deps;
+    const cluster = this.#get(clusterId);
+    logger.info('recovering cluster', { clusterId, state: cluster.state });
+    if (cluster.state === 'creating') return this.#create(clusterId);
+    if (cluster.state === 'deleting') return this.#delete(clusterId);
+    if (cluster.state === 'resizing') return this.#resize(clusterId, this.#deps.store.listNodes(clusterId).length);
+    const before = await provider.info(clusterId);
+    if (!before) {
+      logger.warn('provider lost a live cluster; creating it again', { clusterId });
+      this.#update(clusterId, { state: 'creating', lastError: 'its nodes were gone after a restart; created again' });
+      return this.#create(clusterId);
+    }
+    await provider.recover(clusterId);
+    const info = await provider.waitReady(clusterId, this.#deps.limits.readyTimeoutInMs);
+    this.#recordNodes(clusterId, info);
+  }
+
+  /** Stores the provider's view of the nodes and opens/closes usage intervals to match it. */
+  #recordNodes(clusterId: string, info: ClusterInfo): void {
+    const { store, clock } = this.#deps;
+    const cluster = this.#get(clusterId);
+    const now = clock.nowInMs();
+    store.transaction(() => {
+      const previous = store.listNodes(clusterId).map((node) => node.name);
+      const current = info.nodes.map((node) => node.name);
+      for (const gone of previous.filter((name) => !current.includes(name))) store.closeUsage(clusterId, gone, now);
+      for (const node of info.nodes) store.openUsage({ clusterId, nodeName: node.name, size: cluster.size, startedAtMs: now });
+      store.setNodes(
+        clusterId,
+        info.nodes.map(({ index, name, host, port, slots, state }) => ({ index, name, host, port, slots, state })),
+      );
+      this.#update(clusterId, { nodeCount: info.nodes.length });
+    });
+  }
+
+  #closeAllUsage(clusterId: string): void {
+    const now = this.#deps.clock.nowInMs();
+    for (const usage of this.#deps.store.listUsage(clusterId)) {
+      if (usage.stoppedAtMs === null) this.#deps.store.closeUsage(clusterId, usage.nodeName, now);
+    }
+  }
+
+  async #postCard(cluster: ClusterRow): Promise<void> {
+    const ref = await this.#deps.chat.post(cluster.channelId, clusterCard(cluster, null, this.#deps.clock.nowInMs()));
+    this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
+  }
+
+  async #refreshCard(clusterId: string): Promise<void> {
+    const cluster = this.#get(clusterId);
+    if (!cluster.cardChannelId || !cluster.cardMessageId) return;
+    const info = cluster.state === 'ready' ? await this.#deps.provider.info(clusterId) : null;
+    const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
+    try {
+      await this.#deps.chat.update({ channelId: cluster.cardChannelId, messageId: cluster.cardMessageId }, card);
+    } catch (error) {
+      this.#deps.logger.warn('cluster card update failed', { clusterId, error });
+    }
+  }
+
+  /** Finds the cluster a command names, or the channel's only one; waits for work in flight. */
+  async #resolve(actor: Actor, name: string | null): Promise<ClusterRow> {
+    const { store, tracker } = this.#deps;
+    let cluster: ClusterRow | null;
+    if (name === null) {
+      const clusters = store.listLiveClusters(actor.channelId);
+      if (clusters.length !== 1) {
+        throw new MpiboxError('ambiguous', 'name needed', { names: clusters.map((c) => c.name).join(', '), count: clusters.length });
+      }
+      cluster = clusters[0] ?? null;
+    } else {
+      cluster = store.findLiveClusterByName(name);
+    }
+    if (!cluster || cluster.channelId !== actor.channelId) {
+      throw new MpiboxError('not-found', 'no such cluster', { name: name ?? '' });
+    }
+    // "A command that names a cluster still being created waits for it."
+    if (cluster.state === 'creating' || cluster.state === 'resizing') await tracker.waitFor(cluster.id);
+    return this.#get(cluster.id);
+  }
+
+  #authorize(actor: Actor, cluster: ClusterRow, verb: string): void {
+    if (!canModifyCluster(actor.userId, cluster, this.#deps.limits.adminIds)) {
+      throw new MpiboxError('forbidden', 'not owner', { verb, name: cluster.name, ownerId: cluster.ownerId });
+    }
+  }
+
+  #checkQuota(requested: number, current: number): void {
+    const { limits, store } = this.#deps;
+    if (requested > limits.maxNodesPerCluster) {
+      throw new MpiboxError('quota', 'too many nodes', { requested, max: limits.maxNodesPerCluster, scope: 'cluster' });
+    }
+    const live = store.listLiveClusters().reduce((sum, cluster) => sum + cluster.nodeCount, 0);
+    if (live - current + requested > limits.maxTotalNodes) {
+      throw new MpiboxError('quota', 'too many nodes', {
+        requested,
+        max: limits.maxTotalNodes,
+        inUse: live - current,
+        scope: 'total',
+      });
+    }
+  }
+
+  #freeName(): string {
+    for (let index = 1; ; index += 1) {
+      if (!this.#deps.store.findLiveClusterByName(`mpi-${index}`)) return `mpi-${index}`;
+    }
+  }
+
+  #get(clusterId: string): ClusterRow {
+    const cluster = this.#deps.store.getCluster(clusterId);
+    if (!cluster) throw new MpiboxError('not-found', 'no such cluster', { clusterId });
+    return cluster;
+  }
+
+  #update(clusterId: string, patch: Omit<Parameters<Store['updateCluster']>[1], 'updatedAtMs'>): ClusterRow {
+    return this.#deps.store.updateCluster(clusterId, { ...patch, updatedAtMs: this.#deps.clock.nowInMs() });
+  }
+}
+

@@ -1,0 +1,115 @@
+import { parseCommand, redactCommandText, usageText } from '../commands/parse.ts';
+import type { Command } from '../commands/types.ts';
+import { isMpiboxError } from '../domain/errors.ts';
+import type { Button } from '../ports/chat.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Store } from '../ports/store.ts';
+import type { Actor, Limits, Reply } from './actor.ts';
+import type { ClusterService } from './cluster-service.ts';
+import { explain } from './explain.ts';
+import type { KeyService } from './key-service.ts';
+import { message } from './messages.ts';
+
+export interface DispatcherDeps {
+  store: Store;
+  clusters: ClusterService;
+  keys: KeyService;
+  clock: Clock;
+  logger: Logger;
+  limits: Limits;
+}
+
+/**
+ * The single entry point of every surface: a typed `/mpi` line or a button click goes in, a
+ * reply comes out. Every command and click is audited (secrets redacted), and every error
+ * becomes a sentence through `explain`.
+ */
+export class Dispatcher {
+  readonly #deps: DispatcherDeps;
+
+  constructor(deps: DispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  async command(actor: Actor, text: string): Promise<Reply> {
+    const parsed = parseCommand(text, { maxNodesPerCluster: this.#deps.limits.maxNodesPerCluster });
+    if (!parsed.ok) {
+      this.#audit(actor, text, parsed.privateKey ? 'private-key' : 'bad-input');
+      return { visibility: 'ephemeral', message: message(`${parsed.message}\n\n${parsed.usage}`) };
+    }
+    return this.#run(actor, text, () => this.#route(actor, parsed.command));
+  }
+
+  async action(actor: Actor, action: Button['action'], value: string): Promise<Reply> {
+    return this.#run(actor, `[button ${action} ${value}]`, () => {
+      switch (action) {
+        case 'cluster-down':
+          return this.#deps.clusters.downById(actor, value);
+        case 'cluster-keep':
+          return Promise.resolve({ visibility: 'ephemeral', message: message('Keeping clusters arrives with the reaper.') });
+      }
+    });
+  }
+
+  async #run(actor: Actor, text: string, work: () => Promise<Reply>): Promise<Reply> {
+    try {
+      await this.#touch(actor);
+      const reply = await work();
+      this.#audit(actor, text, 'ok');
+      return reply;
+    } catch (error) {
+      const code = isMpiboxError(error) ? error.code : 'internal';
+      if (code === 'internal') this.#deps.logger.error('command failed', { error, stack: (error as Error)?.stack });
+      else this.#deps.logger.info('command refused', { code, fields: isMpiboxError(error) ? error.fields : {} });
+      this.#audit(actor, text, code);
+      return { visibility: 'ephemeral', message: message(explain(error)) };
+    }
+  }
+
+  #route(actor: Actor, command: Command): Promise<Reply> {
+    const { clusters, keys } = this.#deps;
+    switch (command.verb) {
+      case 'up':
+        return clusters.up(actor, command);
+      case 'resize':
+        return clusters.resize(actor, command);
+      case 'down':
+        return clusters.down(actor, command);
+      case 'status':
+        return clusters.status(actor, command);
+      case 'list':
+        return clusters.list(actor);
+      case 'key-add':
+        return keys.add(actor, command.key);
+      case 'key-list':
+        return Promise.resolve(keys.list(actor));
+      case 'key-rm':
+        return keys.remove(actor, command.fingerprint);
+      case 'help':
+        return Promise.resolve({ visibility: 'ephemeral', message: message(usageText(command.topic ?? undefined)) });
+    }
+  }
+
+  /** Records the user; a first command in a channel lets their keys onto its clusters. */
+  async #touch(actor: Actor): Promise<void> {
+    const { store, clock, clusters } = this.#deps;
+    const isNewMember = !store.listChannelMembers(actor.channelId).includes(actor.userId);
+    store.touchUser(actor.userId, actor.displayName, actor.channelId, clock.nowInMs());
+    if (isNewMember && store.listKeys(actor.userId).length > 0) await clusters.refreshKeys(actor.channelId);
+  }
+
+  #audit(actor: Actor, text: string, result: string): void {
+    try {
+      this.#deps.store.audit({
+        atMs: this.#deps.clock.nowInMs(),
+        userId: actor.userId,
+        channelId: actor.channelId,
+        text: redactCommandText(text),
+        result,
+      });
+    } catch (error) {
+      this.#deps.logger.error('audit write failed', { error });
+    }
+  }
+}

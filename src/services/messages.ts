@@ -1,0 +1,115 @@
+import { formatDuration } from '../domain/policy.ts';
+import type { Block, Message } from '../ports/chat.ts';
+import type { ClusterInfo } from '../ports/cloud-provider.ts';
+import type { ClusterRow, NodeRow } from '../ports/store.ts';
+
+/**
+ * Surface-neutral messages about clusters. Every message carries everything needed to act:
+ * exact commands, paths and states. Surfaces only change how it looks.
+ */
+
+/** A message from blocks, with `text` as the plain fallback. */
+export function message(text: string, blocks: Block[] = [{ kind: 'text', text }]): Message {
+  return { text, blocks };
+}
+
+/** The `ssh` command for each node, as a user pastes it (with their own key). */
+export function sshLines(info: Pick<ClusterInfo, 'user' | 'nodes'>): string {
+  return info.nodes
+    .map((node) => `ssh -i <your key> -p ${node.port} ${info.user}@${node.host}    # ${node.name}`)
+    .join('\n');
+}
+
+/** Connection details: ssh lines, machinefile, and how to run MPI on node 0. */
+export function connectionBlocks(info: ClusterInfo): Block[] {
+  const seed = info.nodes[0];
+  return [
+    { kind: 'text', text: `SSH (one port per node; register your public key with \`/mpi key add\` first):` },
+    { kind: 'code', text: sshLines(info) },
+    { kind: 'text', text: `Machinefile \`${info.machinefilePath}\`:` },
+    { kind: 'code', text: info.machinefile.trimEnd() },
+    {
+      kind: 'context',
+      text:
+        `Shared folder \`${info.sharedDir}\` is on every node. ` +
+        `On ${seed?.name ?? 'node 0'}: \`mpiexec -machinefile ${info.machinefilePath} ./your-program\``,
+    },
+  ];
+}
+
+/** The cluster card: posted once in the channel, then updated in place. */
+export function clusterCard(cluster: ClusterRow, info: ClusterInfo | null, nowInMs: number): Message {
+  const headline = cardHeadline(cluster);
+  const blocks: Block[] = [
+    { kind: 'header', text: headline },
+    {
+      kind: 'fields',
+      fields: [
+        ['State', cluster.state],
+        ['Nodes', `${cluster.nodeCount} × ${cluster.size}${cluster.spot ? ' (spot)' : ''}`],
+        ['Owner', `<@${cluster.ownerId}>`],
+        ['Age', formatDuration(nowInMs - cluster.createdAtMs)],
+      ],
+    },
+  ];
+  if (cluster.lastError) blocks.push({ kind: 'text', text: `Problem: ${cluster.lastError}` });
+  if (info && (cluster.state === 'ready' || cluster.state === 'resizing')) blocks.push(...connectionBlocks(info));
+  if (cluster.state === 'ready') {
+    blocks.push({
+      kind: 'actions',
+      buttons: [
+        {
+          action: 'cluster-down',
+          label: 'Down',
+          value: cluster.id,
+          style: 'danger',
+          confirm: {
+            title: `Delete ${cluster.name}?`,
+            text: `This deletes all ${cluster.nodeCount} node(s) of ${cluster.name} and everything on them.`,
+            confirm: 'Delete',
+            deny: 'Keep it',
+          },
+        },
+      ],
+    });
+  }
+  const fallback = info && cluster.state === 'ready' ? `${headline}\n${sshLines(info)}` : headline;
+  return { text: fallback, blocks };
+}
+
+function cardHeadline(cluster: ClusterRow): string {
+  const nodes = `${cluster.nodeCount} node${cluster.nodeCount === 1 ? '' : 's'}`;
+  switch (cluster.state) {
+    case 'creating':
+      return `Cluster ${cluster.name}: creating ${nodes}…`;
+    case 'ready':
+      return `Cluster ${cluster.name} is ready: ${nodes}`;
+    case 'resizing':
+      return `Cluster ${cluster.name}: resizing to ${nodes}…`;
+    case 'deleting':
+      return `Cluster ${cluster.name}: deleting…`;
+    case 'deleted':
+      return `Cluster ${cluster.name} is deleted`;
+    case 'failed':
+      return `Cluster ${cluster.name} failed`;
+  }
+}
+
+/** One line per cluster for `/mpi list`. */
+export function clusterListMessage(clusters: ClusterRow[], nowInMs: number): Message {
+  if (clusters.length === 0) return message('No clusters in this channel. Create one with `/mpi up <nodes> [name]`.');
+  const lines = clusters.map(
+    (cluster) =>
+      `${cluster.name}  ${cluster.state}  ${cluster.nodeCount} × ${cluster.size}  owner <@${cluster.ownerId}>  ` +
+      `age ${formatDuration(nowInMs - cluster.createdAtMs)}`,
+  );
+  return message(`Clusters in this channel:\n${lines.join('\n')}`, [
+    { kind: 'text', text: `Clusters in this channel (${clusters.length}):` },
+    { kind: 'code', text: lines.join('\n') },
+  ]);
+}
+
+/** Node table for `/mpi status`. */
+export function nodeTable(nodes: NodeRow[]): string {
+  return nodes.map((node) => `${node.name}  ${node.state}  ${node.host}:${node.port}  slots=${node.slots}`).join('\n');
+}

@@ -1,0 +1,103 @@
+import { machinefileText } from '../../src/domain/cluster.ts';
+import { MpiboxError } from '../../src/domain/errors.ts';
+import type { ClusterInfo, CloudProvider, CreateClusterInput, NodeSize, NodeStatus } from '../../src/ports/cloud-provider.ts';
+
+/**
+ * An in-memory provider for service tests: it keeps clusters in a map, counts verb calls,
+ * and fails a verb on demand (`failNext`).
+ */
+export class FakeProvider implements CloudProvider {
+  readonly kind = 'local' as const;
+  readonly supportsSpot = false;
+  readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
+  readonly calls: string[] = [];
+  readonly #failures = new Map<string, MpiboxError>();
+
+  sizes(): readonly NodeSize[] {
+    return [
+      { name: 'local', slots: 2, description: 'fake' },
+      { name: 'big', slots: 8, description: 'fake big' },
+    ];
+  }
+
+  /** Makes the next call of `verb` reject with a provider error. */
+  failNext(verb: string, message = 'injected failure'): void {
+    this.#failures.set(verb, new MpiboxError('provider', message));
+  }
+
+  async create(input: CreateClusterInput): Promise<void> {
+    this.#enter(`create ${input.clusterId}`);
+    if (!this.clusters.has(input.clusterId)) {
+      this.clusters.set(input.clusterId, { name: input.name, nodeCount: input.nodeCount, keys: input.authorizedKeys });
+    }
+  }
+
+  async query(clusterId: string): Promise<NodeStatus[]> {
+    return (await this.info(clusterId))?.nodes ?? [];
+  }
+
+  async waitReady(clusterId: string): Promise<ClusterInfo> {
+    this.#enter(`waitReady ${clusterId}`);
+    const info = await this.info(clusterId);
+    if (!info) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
+    return info;
+  }
+
+  async resize(clusterId: string, nodeCount: number): Promise<void> {
+    this.#enter(`resize ${clusterId} ${nodeCount}`);
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
+    cluster.nodeCount = nodeCount;
+  }
+
+  async stop(clusterId: string): Promise<void> {
+    this.#enter(`stop ${clusterId}`);
+  }
+
+  async terminate(clusterId: string): Promise<void> {
+    this.#enter(`terminate ${clusterId}`);
+    this.clusters.delete(clusterId);
+  }
+
+  async info(clusterId: string): Promise<ClusterInfo | null> {
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) return null;
+    const nodes = Array.from({ length: cluster.nodeCount }, (_, index) => ({
+      index,
+      name: `${cluster.name}-${index}`,
+      host: '127.0.0.1',
+      port: 10106 + index,
+      slots: 2,
+      state: 'running' as const,
+    }));
+    return {
+      clusterId,
+      user: 'tester',
+      nodes,
+      machinefilePath: `/work/${clusterId}/machinefile`,
+      machinefile: machinefileText(nodes),
+      workDir: `/work/${clusterId}`,
+      sharedDir: `/work/${clusterId}/shared`,
+    };
+  }
+
+  async authorizeKeys(clusterId: string, publicKeys: readonly string[]): Promise<void> {
+    this.#enter(`authorizeKeys ${clusterId} ${publicKeys.length}`);
+    const cluster = this.clusters.get(clusterId);
+    if (cluster) cluster.keys = publicKeys;
+  }
+
+  async recover(clusterId: string): Promise<void> {
+    this.#enter(`recover ${clusterId}`);
+  }
+
+  #enter(call: string): void {
+    this.calls.push(call);
+    const verb = call.split(' ')[0] ?? '';
+    const failure = this.#failures.get(verb);
+    if (failure) {
+      this.#failures.delete(verb);
+      throw failure;
+    }
+  }
+}

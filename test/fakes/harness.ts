@@ -1,0 +1,63 @@
+import { openSqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import type { Actor } from '../../src/services/actor.ts';
+import { ClusterService } from '../../src/services/cluster-service.ts';
+import { Dispatcher } from '../../src/services/dispatcher.ts';
+import { KeyService } from '../../src/services/key-service.ts';
+import { TaskTracker } from '../../src/services/task-tracker.ts';
+import { FakeClock } from './fake-clock.ts';
+import { FakeProvider } from './fake-provider.ts';
+import { RecordingChat } from './recording-chat.ts';
+
+/** A logger that keeps lines for assertions. */
+export class MemoryLogger implements Logger {
+  readonly lines: { level: string; message: string; meta?: Record<string, unknown> }[] = [];
+  debug(message: string, meta?: Record<string, unknown>): void {
+    this.lines.push({ level: 'debug', message, ...(meta ? { meta } : {}) });
+  }
+  info(message: string, meta?: Record<string, unknown>): void {
+    this.lines.push({ level: 'info', message, ...(meta ? { meta } : {}) });
+  }
+  warn(message: string, meta?: Record<string, unknown>): void {
+    this.lines.push({ level: 'warn', message, ...(meta ? { meta } : {}) });
+  }
+  error(message: string, meta?: Record<string, unknown>): void {
+    this.lines.push({ level: 'error', message, ...(meta ? { meta } : {}) });
+  }
+}
+
+/** Every service wired to fakes of its ports and a real in-memory SQLite store. */
+export function makeHarness(options: { adminIds?: string[]; maxNodesPerCluster?: number; maxTotalNodes?: number } = {}) {
+  const store = openSqliteStore(':memory:');
+  const provider = new FakeProvider();
+  const chat = new RecordingChat();
+  const clock = new FakeClock();
+  const logger = new MemoryLogger();
+  const tracker = new TaskTracker((key, error) => logger.error('background work failed', { key, error }));
+  const limits = {
+    maxNodesPerCluster: options.maxNodesPerCluster ?? 16,
+    maxTotalNodes: options.maxTotalNodes ?? 64,
+    readyTimeoutInMs: 60_000,
+    adminIds: options.adminIds ?? ['UADMIN'],
+  };
+  const clusters = new ClusterService({ store, provider, chat, clock, tracker, logger, limits });
+  const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
+  const dispatcher = new Dispatcher({ store, clusters, keys, clock, logger, limits });
+  const actor = (userId: string, channelId = 'C1'): Actor => ({ userId, displayName: userId.toLowerCase(), channelId });
+  /** Runs a command as `userId` and waits for its background work. */
+  const run = async (userId: string, text: string, channelId = 'C1') => {
+    const reply = await dispatcher.command(actor(userId, channelId), text);
+    await tracker.idle();
+    return reply;
+  };
+  return { store, provider, chat, clock, logger, tracker, clusters, keys, dispatcher, actor, run };
+}
+
+/** Everything a command could change, to prove a refused command changed nothing. */
+export function snapshot(store: ReturnType<typeof makeHarness>['store'], users: string[], channels: string[]) {
+  return JSON.stringify({
+    clusters: store.listLiveClusters().map((cluster) => ({ ...cluster, nodes: store.listNodes(cluster.id), usage: store.listUsage(cluster.id) })),
+    keys: users.map((user) => store.listKeys(user)),
+    members: channels.map((channel) => store.listChannelMembers(channel)),
+  });
+}

@@ -1,0 +1,28 @@
+import type { Chat, Message, MessageRef } from '../../src/ports/chat.ts';
+
+/** Chat that remembers every call, with the latest version of each posted message. */
+export class RecordingChat implements Chat {
+  readonly calls: { method: string; ref?: MessageRef; message?: Message }[] = [];
+  readonly latest = new Map<string, Message>();
+  #nextId = 1;
+
+  async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
+    const ref = { channelId, messageId: `m${this.#nextId++}` };
+    this.calls.push({ method: threadOf ? 'reply' : 'post', ref, message });
+    this.latest.set(ref.messageId, message);
+    return ref;
+  }
+
+  async update(ref: MessageRef, message: Message): Promise<void> {
+    this.calls.push({ method: 'update', ref, message });
+    this.latest.set(ref.messageId, message);
+  }
+
+  async ephemeral(channelId: string, _userId: string, message: Message): Promise<void> {
+    this.calls.push({ method: 'ephemeral', ref: { channelId, messageId: '' }, message });
+  }
+
+  async attach(ref: MessageRef, file: { name: string; content: string; title: string }): Promise<void> {
+    this.calls.push({ method: 'attach', ref, message: { text: file.content, blocks: [] } });
+  }
+}
