@@ -93,4 +93,29 @@ describe('console bot: the /mpi cluster lifecycle on this machine', () => {
     expect(pidsWithCommandLine(dataDir)).toEqual([]);
     for (const line of lines) expect(listeningPorts().has(line.port)).toBe(false);
   });
+
+  it('a bot killed with SIGKILL in the middle of creating finishes the same cluster on restart, with no duplicate nodes', async () => {
+    const dataDir = makeTempDir('mpibox-e2e-crash');
+    const env = { MPIBOX_DATA_DIR: dataDir, MPIBOX_LOCAL_BASE_PORT: String(testBasePort(4)) };
+    const first = new BotProcess(env);
+    first.send('/mpi up 2 demo');
+    await first.waitFor(/Cluster demo: creating 2 nodes/);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = new BotProcess(env);
+    second.send('/mpi status demo');
+    second.send('/mpi list');
+    await second.waitFor(/> \/mpi list[\s\S]*Clusters in this channel \(1\)/);
+    const listeners = pidsWithCommandLine(path.join(dataDir, 'clusters')).filter((pid) =>
+      fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sshd_config'),
+    );
+    second.send('/mpi down demo --yes');
+
+    expect(await second.end(), second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/State: ready \| Nodes: 2 × local/);
+    expect(sshLinesIn(second.stdout).map((line) => line.node).slice(0, 2)).toEqual(['demo-0', 'demo-1']);
+    expect(listeners).toHaveLength(2);
+    expect(pidsWithCommandLine(dataDir)).toEqual([]);
+  });
 });

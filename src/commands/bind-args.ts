@@ -6,19 +6,37 @@ import { topicOf, type Flag, type VerbSpec } from './verb-spec.ts';
 /** Token text per key: strings for slots and valued flags, booleans for switches, null if absent. */
 export type BoundValues = Record<string, string | boolean | null>;
 
+/** Characters a shell would act on; never part of a name, count, size or fingerprint. */
+const SHELL_SYNTAX = /[;|&$`<>()\\'"]/;
+
 export type BindResult = { ok: true; values: BoundValues } | { ok: false; message: string };
 
 /**
  * `words` are the tokens after the verb words, `rest` the raw text after `--` (or null) and
  * `line` the raw text after the verb words, for a verb with a `lineKey`.
  */
-export function bindArgs(spec: VerbSpec, words: readonly Token[], rest: string | null, line: string): BindResult {
+export function bindArgs(
+  spec: VerbSpec,
+  words: readonly Token[],
+  rest: string | null,
+  line: string,
+): BindResult {
   const verb = `\`${topicOf(spec)}\``;
   const values: BoundValues = {};
   if (spec.lineKey) return { ok: true, values: { [spec.lineKey]: line } };
-  if (rest !== null && !spec.restKey) return { ok: false, message: `${verb} does not take \`--\` or anything after it.` };
+  if (rest !== null && !spec.restKey)
+    return { ok: false, message: `${verb} does not take \`--\` or anything after it.` };
   if (spec.restKey) values[spec.restKey] = rest;
   for (const flag of spec.flags) values[flag.key] = flag.value === null ? false : null;
+  const shellWord = words.find((word) => SHELL_SYNTAX.test(word.text));
+  if (shellWord) {
+    const char = SHELL_SYNTAX.exec(shellWord.text)![0];
+    const where = shellWord.text === char ? '' : ` in ${quote(shellWord.text)}`;
+    return {
+      ok: false,
+      message: `Unexpected ${quote(char)}${where}: arguments are plain words, not shell syntax.`,
+    };
+  }
 
   const positionals: Token[] = [];
   const seen = new Set<string>();
@@ -34,7 +52,8 @@ export function bindArgs(spec: VerbSpec, words: readonly Token[], rest: string |
     if (seen.has(flag.key)) return { ok: false, message: `Option ${quote(flag.names[0]!)} is given twice.` };
     seen.add(flag.key);
     if (flag.value === null) {
-      if (inlineValue !== undefined) return { ok: false, message: `Option ${quote(flag.names[0]!)} takes no value.` };
+      if (inlineValue !== undefined)
+        return { ok: false, message: `Option ${quote(flag.names[0]!)} takes no value.` };
       values[flag.key] = true;
       continue;
     }
@@ -59,7 +78,8 @@ function bindPositionals(spec: VerbSpec, words: readonly Token[], values: BoundV
     values[slot.key] = word ? word.text : null;
   }
   const extra = words[next];
-  if (extra) return { ok: false, message: `Unexpected extra argument ${quote(extra.text)} for \`${topicOf(spec)}\`.` };
+  if (extra)
+    return { ok: false, message: `Unexpected extra argument ${quote(extra.text)} for \`${topicOf(spec)}\`.` };
   return { ok: true, values };
 }
 
@@ -77,7 +97,8 @@ function splitFlag(text: string): [string, string | undefined] {
 
 function unknownFlagMessage(spec: VerbSpec, text: string): string {
   const known = spec.flags.map((flag) => `\`${flag.names[0]}\``);
-  const choices = known.length === 0 ? `\`${topicOf(spec)}\` takes no options.` : `Options: ${known.join(', ')}.`;
+  const choices =
+    known.length === 0 ? `\`${topicOf(spec)}\` takes no options.` : `Options: ${known.join(', ')}.`;
   return `Unknown option ${quote(text)}. ${choices}`;
 }
 

@@ -10,14 +10,15 @@ import { tokenize, type Token } from './tokenize.ts';
 import type { CommandLimits, ParseResult } from './types.ts';
 import { usageText } from './usage.ts';
 import { topicOf, type VerbSpec } from './verb-spec.ts';
-import { VERB_SPECS } from './verbs.ts';
+import { PLANNED_VERBS, VERB_SPECS } from './verbs.ts';
 
 export { usageText } from './usage.ts';
 
 /** Longer than any command we take (a 16384-bit RSA key line is about 2,800 characters). */
 const MAX_COMMAND_CHARS = 10_000;
 /** Control characters other than tab and line breaks, plus invisible zero-width and bidi marks. */
-const FORBIDDEN_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+const FORBIDDEN_CHAR =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
 const HELP_FLAGS = ['--help', '-h'];
 
 export function parseCommand(text: string, limits: CommandLimits): ParseResult {
@@ -34,14 +35,21 @@ export function redactCommandText(text: string): string {
 }
 
 function parse(raw: string, limits: CommandLimits): ParseResult {
-  if (isPrivateKeyMaterial(raw)) return { ok: false, message: PRIVATE_KEY_MESSAGE, usage: usageText('key add'), privateKey: true };
+  if (isPrivateKeyMaterial(raw))
+    return { ok: false, message: PRIVATE_KEY_MESSAGE, usage: usageText('key add'), privateKey: true };
   if (raw.length > MAX_COMMAND_CHARS) {
-    return failure(`That command is too long (${raw.length} characters; the limit is ${MAX_COMMAND_CHARS}).`, usageText());
+    return failure(
+      `That command is too long (${raw.length} characters; the limit is ${MAX_COMMAND_CHARS}).`,
+      usageText(),
+    );
   }
   const forbidden = FORBIDDEN_CHAR.exec(raw);
   if (forbidden) {
     const codePoint = `U+${forbidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    return failure(`The command contains an invisible or control character (${codePoint}); please retype it.`, usageText());
+    return failure(
+      `The command contains an invisible or control character (${codePoint}); please retype it.`,
+      usageText(),
+    );
   }
   const source = raw.replace(/^\s*\/mpi(?=\s|$)/i, '');
   const { words, rest } = tokenize(source);
@@ -60,7 +68,9 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
   if (parsed.success) return { ok: true, command: parsed.data };
   const issue = parsed.error.issues[0];
   const key = issue?.path[0];
-  const label = spec.positionals.find((slot) => slot.key === key)?.label ?? spec.flags.find((flag) => flag.key === key)?.label;
+  const label =
+    spec.positionals.find((slot) => slot.key === key)?.label ??
+    spec.flags.find((flag) => flag.key === key)?.label;
   const token = typeof key === 'string' ? bound.values[key] : null;
   const detail = issue?.message ?? 'is not valid';
   const message = label && typeof token === 'string' ? `${label} ${quote(token)} ${detail}.` : detail;
@@ -75,9 +85,14 @@ function findVerb(words: readonly Token[]): VerbLookup {
   const group = VERB_SPECS.filter((spec) => spec.words[0] === first);
   if (group.length === 0) {
     const verbs = [...new Set(VERB_SPECS.map((spec) => spec.words[0]!))];
+    if (PLANNED_VERBS.includes(first)) {
+      return done(failure(`\`${first}\` is not available yet. Commands: ${verbs.join(', ')}.`, usageText()));
+    }
     const suggestion = closestMatch(first, verbs);
     const hint = suggestion ? ` Did you mean \`${suggestion}\`?` : '';
-    return done(failure(`Unknown command ${quote(first)}.${hint} Commands: ${verbs.join(', ')}.`, usageText()));
+    return done(
+      failure(`Unknown command ${quote(first)}.${hint} Commands: ${verbs.join(', ')}.`, usageText()),
+    );
   }
   const single = group.find((spec) => spec.words.length === 1);
   if (single) return { kind: 'verb', spec: single, used: 1 };
@@ -85,7 +100,8 @@ function findVerb(words: readonly Token[]): VerbLookup {
   const second = words[1]?.text;
   const spec = group.find((candidate) => candidate.words[1] === second);
   if (spec) return { kind: 'verb', spec, used: 2 };
-  if (second !== undefined && HELP_FLAGS.includes(second)) return done({ ok: true, command: { verb: 'help', topic: first } });
+  if (second !== undefined && HELP_FLAGS.includes(second))
+    return done({ ok: true, command: { verb: 'help', topic: first } });
   const subverbs = group.map((candidate) => candidate.words[1]!);
   const choices = `\`${first}\` needs one of: ${subverbs.join(', ')}.`;
   if (second === undefined) return done(failure(choices, usageText(first)));

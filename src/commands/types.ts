@@ -20,8 +20,7 @@ export type Verb = Command['verb'];
  * loudly and must not echo or log the text (use redactCommandText).
  */
 export type ParseResult =
-  | { ok: true; command: Command }
-  | { ok: false; message: string; usage: string; privateKey: boolean };
+  { ok: true; command: Command } | { ok: false; message: string; usage: string; privateKey: boolean };
 
 /** Configured limits the grammar checks against. */
 export interface CommandLimits {

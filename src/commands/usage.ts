@@ -19,7 +19,10 @@ const ENTRIES: readonly UsageEntry[] = [
     topic: 'up',
     syntax: 'up <nodes> [name] [--size SKU] [--spot]',
     summary: 'create a cluster of <nodes> VMs',
-    details: ['`--size` picks the VM size (e.g. `Standard_D4s_v5`); `--spot` uses cheaper, evictable spot VMs.', NAME_RULE],
+    details: [
+      '`--size` picks the VM size (e.g. `Standard_D4s_v5`); `--spot` uses cheaper, evictable spot VMs.',
+      NAME_RULE,
+    ],
   },
   {
     topic: 'resize',
@@ -33,7 +36,12 @@ const ENTRIES: readonly UsageEntry[] = [
     summary: 'delete a cluster and stop its billing',
     details: ['Asks for confirmation unless `--yes` (or `-y`) is given.', NAME_DEFAULT],
   },
-  { topic: 'status', syntax: 'status [name]', summary: "show a cluster's state and nodes", details: [NAME_DEFAULT] },
+  {
+    topic: 'status',
+    syntax: 'status [name]',
+    summary: "show a cluster's state and nodes",
+    details: [NAME_DEFAULT],
+  },
   { topic: 'list', syntax: 'list', summary: "list this channel's clusters", details: [] },
   {
     topic: 'key add',
@@ -43,14 +51,24 @@ const ENTRIES: readonly UsageEntry[] = [
       'Paste the one line of your `.pub` file, e.g. `ssh-ed25519 AAAA… you@laptop`. Never paste a private key.',
     ],
   },
-  { topic: 'key list', syntax: 'key list', summary: 'list your SSH keys and their fingerprints', details: [] },
+  {
+    topic: 'key list',
+    syntax: 'key list',
+    summary: 'list your SSH keys and their fingerprints',
+    details: [],
+  },
   {
     topic: 'key rm',
     syntax: 'key rm <fingerprint>',
     summary: 'remove one of your SSH keys',
     details: ['The fingerprint is the `SHA256:…` text that `/mpi key list` shows.'],
   },
-  { topic: 'help', syntax: 'help [command]', summary: 'show this help, or more about one command', details: [] },
+  {
+    topic: 'help',
+    syntax: 'help [command]',
+    summary: 'show this help, or more about one command',
+    details: [],
+  },
 ];
 
 /** Topics `help` knows: each verb plus the `key` group. */

@@ -5,13 +5,22 @@
  */
 import { z } from 'zod';
 import { quote } from './echo.ts';
-import { clusterNameSchema, fingerprintSchema, nodeCountSchema, publicKeySchema, sizeSchema } from './schemas.ts';
+import {
+  clusterNameSchema,
+  fingerprintSchema,
+  nodeCountSchema,
+  publicKeySchema,
+  sizeSchema,
+} from './schemas.ts';
 import { closestMatch } from './suggest.ts';
 import { HELP_TOPICS } from './usage.ts';
 import type { Slot, VerbSpec } from './verb-spec.ts';
 
 const nodes: Slot = { key: 'nodes', label: 'Node count', noun: 'a node count', required: true };
 const optionalName: Slot = { key: 'name', label: 'Cluster name', noun: 'a cluster name', required: false };
+
+/** Verbs that are coming; `/mpi run` says "not available yet" rather than "unknown". */
+export const PLANNED_VERBS: readonly string[] = ['run', 'jobs', 'logs', 'cancel', 'keep', 'cost'];
 
 export const VERB_SPECS: readonly VerbSpec[] = [
   {
@@ -37,7 +46,10 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     flags: [],
     schema: (limits) =>
       z
-        .strictObject({ name: clusterNameSchema.nullable(), nodes: nodeCountSchema(limits.maxNodesPerCluster) })
+        .strictObject({
+          name: clusterNameSchema.nullable(),
+          nodes: nodeCountSchema(limits.maxNodesPerCluster),
+        })
         .transform((args) => ({ verb: 'resize' as const, ...args })),
   },
   {
@@ -54,7 +66,9 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     positionals: [optionalName],
     flags: [],
     schema: () =>
-      z.strictObject({ name: clusterNameSchema.nullable() }).transform((args) => ({ verb: 'status' as const, ...args })),
+      z
+        .strictObject({ name: clusterNameSchema.nullable() })
+        .transform((args) => ({ verb: 'status' as const, ...args })),
   },
   {
     words: ['list'],
@@ -67,7 +81,8 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     positionals: [],
     flags: [],
     lineKey: 'key',
-    schema: () => z.strictObject({ key: publicKeySchema }).transform((args) => ({ verb: 'key-add' as const, ...args })),
+    schema: () =>
+      z.strictObject({ key: publicKeySchema }).transform((args) => ({ verb: 'key-add' as const, ...args })),
   },
   {
     words: ['key', 'list'],
@@ -77,10 +92,14 @@ export const VERB_SPECS: readonly VerbSpec[] = [
   },
   {
     words: ['key', 'rm'],
-    positionals: [{ key: 'fingerprint', label: 'Fingerprint', noun: 'a key fingerprint (`SHA256:…`)', required: true }],
+    positionals: [
+      { key: 'fingerprint', label: 'Fingerprint', noun: 'a key fingerprint (`SHA256:…`)', required: true },
+    ],
     flags: [],
     schema: () =>
-      z.strictObject({ fingerprint: fingerprintSchema }).transform((args) => ({ verb: 'key-rm' as const, ...args })),
+      z
+        .strictObject({ fingerprint: fingerprintSchema })
+        .transform((args) => ({ verb: 'key-rm' as const, ...args })),
   },
   {
     words: ['help'],
@@ -90,14 +109,20 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     ],
     flags: [],
     schema: () =>
-      z.strictObject({ topic: z.string().nullable(), subtopic: z.string().nullable() }).transform((args, ctx) => {
-        const topic = [args.topic, args.subtopic].filter((word) => word !== null).join(' ');
-        if (topic === '') return { verb: 'help' as const, topic: null };
-        if (HELP_TOPICS.includes(topic)) return { verb: 'help' as const, topic };
-        const suggestion = closestMatch(topic, HELP_TOPICS);
-        const hint = suggestion ? ` Did you mean \`${suggestion}\`?` : '';
-        ctx.issues.push({ code: 'custom', message: `There is no help for ${quote(topic)}.${hint}`, input: args });
-        return z.NEVER;
-      }),
+      z
+        .strictObject({ topic: z.string().nullable(), subtopic: z.string().nullable() })
+        .transform((args, ctx) => {
+          const topic = [args.topic, args.subtopic].filter((word) => word !== null).join(' ');
+          if (topic === '') return { verb: 'help' as const, topic: null };
+          if (HELP_TOPICS.includes(topic)) return { verb: 'help' as const, topic };
+          const suggestion = closestMatch(topic, HELP_TOPICS);
+          const hint = suggestion ? ` Did you mean \`${suggestion}\`?` : '';
+          ctx.issues.push({
+            code: 'custom',
+            message: `There is no help for ${quote(topic)}.${hint}`,
+            input: args,
+          });
+          return z.NEVER;
+        }),
   },
 ];

@@ -31,7 +31,9 @@ function keygen(name: string, args: string[]): string {
 
 /** `ssh-keygen -lf` → { bits, fingerprint }. */
 function keygenFingerprint(pubPath: string): { bits: number; fingerprint: string } {
-  const [bits = '', fingerprint = ''] = execFileSync('ssh-keygen', ['-lf', pubPath], { encoding: 'utf8' }).split(' ');
+  const [bits = '', fingerprint = ''] = execFileSync('ssh-keygen', ['-lf', pubPath], {
+    encoding: 'utf8',
+  }).split(' ');
   return { bits: Number(bits), fingerprint };
 }
 
@@ -97,7 +99,12 @@ describe('ssh-key parsePublicKey against ssh-keygen', () => {
 
     const result = parsePublicKey(text);
 
-    expect(result.ok && result.key).toMatchObject({ type, bits: 256, fingerprint: expected.fingerprint, comment: '' });
+    expect(result.ok && result.key).toMatchObject({
+      type,
+      bits: 256,
+      fingerprint: expected.fingerprint,
+      comment: '',
+    });
     expect(result.ok && result.key.authorizedKeysLine).toBe(text);
   });
 
@@ -106,7 +113,11 @@ describe('ssh-key parsePublicKey against ssh-keygen', () => {
 
     const result = parsePublicKey(readFileSync(`${path}.pub`, 'utf8'));
 
-    expect(result).toMatchObject({ ok: false, reason: 'key-too-small', message: expect.stringMatching(/1024 bits/) });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'key-too-small',
+      message: expect.stringMatching(/1024 bits/),
+    });
   });
 
   it.each([
@@ -137,24 +148,28 @@ describe('ssh-key parsePublicKey against ssh-keygen', () => {
     ['ec P-384 pkcs8', 'ec', { namedCurve: 'secp384r1' }, 'pkcs8'],
     ['ec P-521 pkcs8', 'ec', { namedCurve: 'secp521r1' }, 'pkcs8'],
     ['encrypted rsa pkcs8', 'rsa', { modulusLength: 2048 }, 'pkcs8-encrypted'],
-  ] as const)('recognises the first body line of a %s PEM without its header', (_name, kind, options, format) => {
-    const encoding =
-      format === 'pkcs8-encrypted'
-        ? { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }
-        : { type: format, format: 'pem' };
-    // @ts-expect-error -- the overloads of generateKeyPairSync do not accept a union of kinds
-    const { privateKey } = generateKeyPairSync(kind, { ...options, privateKeyEncoding: encoding });
-    const bodyLine = String(privateKey).split('\n')[1]!;
+  ] as const)(
+    'recognises the first body line of a %s PEM without its header',
+    (_name, kind, options, format) => {
+      const encoding =
+        format === 'pkcs8-encrypted'
+          ? { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }
+          : { type: format, format: 'pem' };
+      // @ts-expect-error -- the overloads of generateKeyPairSync do not accept a union of kinds
+      const { privateKey } = generateKeyPairSync(kind, { ...options, privateKeyEncoding: encoding });
+      const bodyLine = String(privateKey).split('\n')[1]!;
 
-    const result = parsePublicKey(`ssh-rsa ${bodyLine}`);
+      const result = parsePublicKey(`ssh-rsa ${bodyLine}`);
 
-    expect(result).toMatchObject({ ok: false, reason: 'private-key' });
-  });
+      expect(result).toMatchObject({ ok: false, reason: 'private-key' });
+    },
+  );
 });
 
 describe('ssh-key parsePublicKey refusals', () => {
   const ed25519Blob = Buffer.from(ED25519_LINE.split(' ')[1]!, 'base64');
-  const rsaModulus = (bytes: number) => Buffer.concat([Buffer.from([0, 0xc0]), Buffer.alloc(bytes - 1, 0x55)]);
+  const rsaModulus = (bytes: number) =>
+    Buffer.concat([Buffer.from([0, 0xc0]), Buffer.alloc(bytes - 1, 0x55)]);
 
   it.each<[string, string, PublicKeyProblem]>([
     ['empty', '   \n', 'empty'],
@@ -174,22 +189,58 @@ describe('ssh-key parsePublicKey refusals', () => {
     ['base64 with unicode', ED25519_LINE.replace('AAAAC3', 'AAAAÇ3'), 'invalid-base64'],
     ['base64 of bad length', ED25519_LINE.replace('AAAAC3', 'AAAAC'), 'invalid-base64'],
     ['base64 with padding bits set', 'ssh-ed25519 AB==', 'invalid-base64'],
-    ['a declared type differing from the blob', ED25519_LINE.replace('ssh-ed25519', 'ssh-rsa'), 'type-mismatch'],
+    [
+      'a declared type differing from the blob',
+      ED25519_LINE.replace('ssh-ed25519', 'ssh-rsa'),
+      'type-mismatch',
+    ],
     ['a truncated blob', `ssh-ed25519 ${ed25519Blob.subarray(0, 40).toString('base64')}`, 'truncated'],
-    ['a huge first length field', `ssh-ed25519 ${Buffer.from('\xff\xff\xff\xffssh-ed25519', 'latin1').toString('base64')}`, 'truncated'],
+    [
+      'a huge first length field',
+      `ssh-ed25519 ${Buffer.from('\xff\xff\xff\xffssh-ed25519', 'latin1').toString('base64')}`,
+      'truncated',
+    ],
     [
       'a length field past the end',
       `ssh-ed25519 ${Buffer.concat([sshString('ssh-ed25519'), Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2])]).toString('base64')}`,
       'truncated',
     ],
-    ['trailing bytes', `ssh-ed25519 ${Buffer.concat([ed25519Blob, Buffer.from([0])]).toString('base64')}`, 'trailing-data'],
+    [
+      'trailing bytes',
+      `ssh-ed25519 ${Buffer.concat([ed25519Blob, Buffer.from([0])]).toString('base64')}`,
+      'trailing-data',
+    ],
     ['a 31-byte ed25519 key', line('ssh-ed25519', 'ssh-ed25519', Buffer.alloc(31)), 'invalid-key-data'],
-    ['a wrong ecdsa curve', line('ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp384', 'nistp256', Buffer.alloc(65, 4)), 'type-mismatch'],
-    ['a short ecdsa point', line('ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256', 'nistp256', Buffer.alloc(33, 4)), 'invalid-key-data'],
-    ['an rsa key without a modulus', line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), Buffer.alloc(0)), 'invalid-key-data'],
-    ['a negative rsa modulus', line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), Buffer.alloc(256, 0xff)), 'invalid-key-data'],
-    ['a 1032-bit rsa key', line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), rsaModulus(129)), 'key-too-small'],
-    ['a 16392-bit rsa key', line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), rsaModulus(2049)), 'key-too-large'],
+    [
+      'a wrong ecdsa curve',
+      line('ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp384', 'nistp256', Buffer.alloc(65, 4)),
+      'type-mismatch',
+    ],
+    [
+      'a short ecdsa point',
+      line('ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256', 'nistp256', Buffer.alloc(33, 4)),
+      'invalid-key-data',
+    ],
+    [
+      'an rsa key without a modulus',
+      line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), Buffer.alloc(0)),
+      'invalid-key-data',
+    ],
+    [
+      'a negative rsa modulus',
+      line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), Buffer.alloc(256, 0xff)),
+      'invalid-key-data',
+    ],
+    [
+      'a 1032-bit rsa key',
+      line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), rsaModulus(129)),
+      'key-too-small',
+    ],
+    [
+      'a 16392-bit rsa key',
+      line('ssh-rsa', 'ssh-rsa', Buffer.from([1, 0, 1]), rsaModulus(2049)),
+      'key-too-large',
+    ],
     ['a comment with spaces', `${ED25519_LINE} and more`, 'bad-comment'],
     ['a comment with a quote', `${ED25519_LINE}"`, 'bad-comment'],
     ['a comment with a comma', ED25519_LINE.replace('alice@laptop', 'a,command=x'), 'bad-comment'],
@@ -218,7 +269,9 @@ describe('ssh-key parsePublicKey refusals', () => {
   it('accepts a 100-character comment, surrounding whitespace and tabs between fields', () => {
     const comment = 'a'.repeat(96) + '@b.c';
 
-    const result = parsePublicKey(`\n  ${ED25519_LINE.replace('alice@laptop', comment).replace(' ', '\t')}  \r\n`);
+    const result = parsePublicKey(
+      `\n  ${ED25519_LINE.replace('alice@laptop', comment).replace(' ', '\t')}  \r\n`,
+    );
 
     expect(result.ok && result.key.comment).toBe(comment);
     expect(result.ok && result.key.authorizedKeysLine).toBe(ED25519_LINE.replace('alice@laptop', comment));

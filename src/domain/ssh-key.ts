@@ -43,8 +43,7 @@ export type PublicKeyProblem =
   | 'bad-comment'; // comment with characters outside the allowed set, or too long
 
 export type PublicKeyResult =
-  | { ok: true; key: PublicKey }
-  | { ok: false; reason: PublicKeyProblem; message: string };
+  { ok: true; key: PublicKey } | { ok: false; reason: PublicKeyProblem; message: string };
 
 const REDACTED = '[redacted private key]';
 const MAX_LINE_CHARS = 8192; // a 16384-bit RSA line is about 2,800 characters
@@ -147,20 +146,27 @@ function startOfBody(text: string, end: number, floor: number): number {
 export function parsePublicKey(text: string): PublicKeyResult {
   if (isPrivateKeyMaterial(text)) return fail('private-key', PRIVATE_KEY_MESSAGE);
   const line = text.trim();
-  if (line === '') return fail('empty', 'Paste the one line of your `.pub` file, e.g. `ssh-ed25519 AAAA… you@laptop`.');
-  if (line.length > MAX_LINE_CHARS) return fail('too-long', 'That is far longer than any public key line we accept.');
+  if (line === '')
+    return fail('empty', 'Paste the one line of your `.pub` file, e.g. `ssh-ed25519 AAAA… you@laptop`.');
+  if (line.length > MAX_LINE_CHARS)
+    return fail('too-long', 'That is far longer than any public key line we accept.');
   if (/[\n\r\u0085\u2028\u2029]/.test(line)) {
     return fail('multiple-lines', 'Paste exactly one key: a single line `<type> <base64> [comment]`.');
   }
   if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(line)) {
-    return fail('control-characters', 'The key contains control characters; paste the `.pub` file as plain text.');
+    return fail(
+      'control-characters',
+      'The key contains control characters; paste the `.pub` file as plain text.',
+    );
   }
   const [type = '', base64, ...commentWords] = line.split(/[ \t]+/);
   const typeProblem = checkType(type, line);
   if (typeProblem) return typeProblem;
-  if (base64 === undefined) return fail('missing-key-data', `The \`${type}\` key has no key data after the type.`);
+  if (base64 === undefined)
+    return fail('missing-key-data', `The \`${type}\` key has no key data after the type.`);
   const blob = decodeBase64(base64);
-  if (blob === null) return fail('invalid-base64', 'The key data is not valid base64; paste the `.pub` line unchanged.');
+  if (blob === null)
+    return fail('invalid-base64', 'The key data is not valid base64; paste the `.pub` line unchanged.');
   const decoded = decodeBlob(type, blob);
   if (!decoded.ok) return decoded;
   const comment = commentWords.join(' ');
@@ -212,7 +218,10 @@ function checkType(type: string, line: string): PublicKeyResult | null {
   if (type === 'ssh-dss') {
     return fail('weak-type', 'DSA (`ssh-dss`) keys are too weak and not accepted; generate an ed25519 key.');
   }
-  if (/=|^(?:no-|restrict$|cert-authority$)/i.test(type) || ACCEPTED_KEY_TYPES.some((t) => line.includes(` ${t} `))) {
+  if (
+    /=|^(?:no-|restrict$|cert-authority$)/i.test(type) ||
+    ACCEPTED_KEY_TYPES.some((t) => line.includes(` ${t} `))
+  ) {
     return fail(
       'options-prefix',
       'authorized_keys options (like `command=` or `from=`) are not allowed; paste just `<type> <base64> [comment]`.',
@@ -236,9 +245,16 @@ function decodeBlob(type: string, blob: Buffer): BlobResult {
       return fail('type-mismatch', `The key data is for a different key type than the declared \`${type}\`.`);
     }
     const bits = KEY_LAYOUTS[type]!(reader);
-    if (!reader.atEnd()) return fail('trailing-data', 'The key data has extra bytes after the key; paste the `.pub` line unchanged.');
+    if (!reader.atEnd())
+      return fail(
+        'trailing-data',
+        'The key data has extra bytes after the key; paste the `.pub` line unchanged.',
+      );
     if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) {
-      return fail('key-too-small', `This RSA key has ${bits} bits; at least ${MIN_RSA_BITS} are required (better: ed25519).`);
+      return fail(
+        'key-too-small',
+        `This RSA key has ${bits} bits; at least ${MIN_RSA_BITS} are required (better: ed25519).`,
+      );
     }
     if (type === 'ssh-rsa' && bits > MAX_RSA_BITS) {
       return fail('key-too-large', `This RSA key has ${bits} bits; at most ${MAX_RSA_BITS} are accepted.`);
@@ -251,13 +267,15 @@ function decodeBlob(type: string, blob: Buffer): BlobResult {
 }
 
 function readEd25519(reader: BlobReader): number {
-  if (reader.string().length !== 32) throw new BlobError('invalid-key-data', 'The ed25519 key is not 32 bytes long.');
+  if (reader.string().length !== 32)
+    throw new BlobError('invalid-key-data', 'The ed25519 key is not 32 bytes long.');
   return 256;
 }
 
 function readEcdsa(reader: BlobReader, bits: number): number {
   const curve = reader.string().toString('latin1');
-  if (curve !== `nistp${bits}`) throw new BlobError('type-mismatch', 'The ECDSA curve inside the key does not match its type.');
+  if (curve !== `nistp${bits}`)
+    throw new BlobError('type-mismatch', 'The ECDSA curve inside the key does not match its type.');
   const point = reader.string();
   // Uncompressed point: 0x04 then X and Y, each ceil(bits / 8) bytes.
   if (point.length !== 1 + 2 * Math.ceil(bits / 8) || point[0] !== 0x04) {
@@ -269,7 +287,8 @@ function readEcdsa(reader: BlobReader, bits: number): number {
 function readRsa(reader: BlobReader): number {
   const exponent = reader.mpint();
   const modulus = reader.mpint();
-  if (exponent.length === 0 || modulus.length === 0) throw new BlobError('invalid-key-data', 'The RSA key is malformed.');
+  if (exponent.length === 0 || modulus.length === 0)
+    throw new BlobError('invalid-key-data', 'The RSA key is malformed.');
   // The first byte is non-zero after mpint(), so bits = 8 * (length - 1) + bit length of that byte.
   return 8 * (modulus.length - 1) + (32 - Math.clz32(modulus[0]!));
 }
@@ -304,7 +323,8 @@ class BlobReader {
   /** A non-negative mpint, returned without leading zero bytes. */
   mpint(): Buffer {
     const bytes = this.string();
-    if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0) throw new BlobError('invalid-key-data', 'The RSA key has a negative number.');
+    if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0)
+      throw new BlobError('invalid-key-data', 'The RSA key has a negative number.');
     let start = 0;
     while (start < bytes.length && bytes[start] === 0) start += 1;
     return bytes.subarray(start);
@@ -319,6 +339,9 @@ function truncated(): BlobError {
   return new BlobError('truncated', 'The key data is cut short; paste the whole `.pub` line.');
 }
 
-function fail(reason: PublicKeyProblem, message: string): { ok: false; reason: PublicKeyProblem; message: string } {
+function fail(
+  reason: PublicKeyProblem,
+  message: string,
+): { ok: false; reason: PublicKeyProblem; message: string } {
   return { ok: false, reason, message };
 }

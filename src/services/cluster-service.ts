@@ -35,7 +35,7 @@ export class ClusterService {
   }
 
   async up(actor: Actor, request: { nodes: number; name: string | null; size: string | null; spot: boolean }): Promise<Reply> {
-    const { store, provider, clock, limits } = this.#deps;
+    const { store, provider, clock } = this.#deps;
     const size = request.size ?? provider.sizes()[0]?.name ?? 'default';
     const name = request.name ?? this.#freeName();
     const existing = store.findLiveClusterByName(name);
