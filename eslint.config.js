@@ -10,7 +10,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Input validation deliberately matches control characters (NUL, ESC…) to refuse them.
       'no-control-regex': 'off',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a string-literal union.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a string-literal union.' },
+      ],
     },
   },
   {
@@ -21,8 +24,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@slack/*', '@azure/*', 'ssh2', 'node-cron', 'better-sqlite3'], message: 'Only adapters and main.ts import drivers.' },
-            { group: ['**/adapters/**', '**/providers/**', '**/surfaces/**'], message: 'Depend on ports, not adapters.' },
+            {
+              group: ['@slack/*', '@azure/*', 'ssh2', 'node-cron', 'better-sqlite3'],
+              message: 'Only adapters and main.ts import drivers.',
+            },
+            {
+              group: ['**/adapters/**', '**/providers/**', '**/surfaces/**'],
+              message: 'Depend on ports, not adapters.',
+            },
           ],
         },
       ],
@@ -32,6 +41,11 @@ export default tseslint.config(
     // STYLE.md rule 4: only config/ reads the environment.
     files: ['src/**'],
     ignores: ['src/config/**'],
-    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through config/.' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through config/.' },
+      ],
+    },
   },
 );

@@ -33,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = acquirePidLock(config.dataDir);
   if ('heldBy' in lock) {
-    process.stderr.write(`mpibox: another bot (pid ${lock.heldBy}) is using ${config.dataDir}; stop it first.\n`);
+    process.stderr.write(
+      `mpibox: another bot (pid ${lock.heldBy}) is using ${config.dataDir}; stop it first.\n`,
+    );
     return 1;
   }
 
@@ -53,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
     clock,
     logger,
   });
-  const tracker = new TaskTracker((key, error) => logger.error('background work failed', { clusterId: key, error }));
+  const tracker = new TaskTracker((key, error) =>
+    logger.error('background work failed', { clusterId: key, error }),
+  );
   const limits = {
     maxNodesPerCluster: config.maxNodesPerCluster,
     maxTotalNodes: config.maxTotalNodes,

@@ -62,13 +62,22 @@ describe('console bot: the /mpi cluster lifecycle on this machine', () => {
     expect(lines.map((line) => line.node)).toEqual(['demo-0', 'demo-1', 'demo-2']);
     const machinefile = first.stdout.match(/Machinefile `([^`]+)`/)?.[1] ?? '';
     const ssh = (port: number, command: string) =>
-      execFileSync('ssh', sshArgs(key.privatePath, port, lines[0]?.userAtHost ?? '', command), { encoding: 'utf8', timeout: 60_000 });
+      execFileSync('ssh', sshArgs(key.privatePath, port, lines[0]?.userAtHost ?? '', command), {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     first.send(`/mpi key add ${key.publicLine}`);
     await first.waitFor(/Added ssh-ed25519 key `SHA256:/);
 
     for (const line of lines) expect(ssh(line.port, 'printf %s "$MPIBOX_NODE"')).toBe(line.node);
-    fs.copyFileSync(path.join(SUPPORT_DIR, 'mpi-hello.c'), path.join(path.dirname(machinefile), 'shared', 'hello.c'));
-    const mpi = ssh(lines[0]?.port ?? 0, `mpicc -o shared/hello shared/hello.c && mpiexec -machinefile ${machinefile} ./shared/hello`);
+    fs.copyFileSync(
+      path.join(SUPPORT_DIR, 'mpi-hello.c'),
+      path.join(path.dirname(machinefile), 'shared', 'hello.c'),
+    );
+    const mpi = ssh(
+      lines[0]?.port ?? 0,
+      `mpicc -o shared/hello shared/hello.c && mpiexec -machinefile ${machinefile} ./shared/hello`,
+    );
     expect(mpi.trim().split('\n').sort()).toEqual([
       'rank 0 of 3 on demo-0 sum 3',
       'rank 1 of 3 on demo-1 sum 3',
@@ -114,7 +123,11 @@ describe('console bot: the /mpi cluster lifecycle on this machine', () => {
 
     expect(await second.end(), second.stderr).toBe(0);
     expect(second.stdout).toMatch(/State: ready \| Nodes: 2 × local/);
-    expect(sshLinesIn(second.stdout).map((line) => line.node).slice(0, 2)).toEqual(['demo-0', 'demo-1']);
+    expect(
+      sshLinesIn(second.stdout)
+        .map((line) => line.node)
+        .slice(0, 2),
+    ).toEqual(['demo-0', 'demo-1']);
     expect(listeners).toHaveLength(2);
     expect(pidsWithCommandLine(dataDir)).toEqual([]);
   });

@@ -21,7 +21,12 @@ describe('loadConfig', () => {
 
   it('reads lists and numbers, and treats empty values as unset', () => {
     const result = loadConfig(
-      { MPIBOX_ADMINS: 'U1, U2,,', MPIBOX_MAX_NODES_PER_CLUSTER: '8', MPIBOX_LOCAL_BASE_PORT: '', MPIBOX_DATA_DIR: '/data' },
+      {
+        MPIBOX_ADMINS: 'U1, U2,,',
+        MPIBOX_MAX_NODES_PER_CLUSTER: '8',
+        MPIBOX_LOCAL_BASE_PORT: '',
+        MPIBOX_DATA_DIR: '/data',
+      },
       '/x',
     );
 

@@ -6,17 +6,14 @@ import { z } from 'zod';
  * variables it is given; every problem is reported at once, in one message.
  */
 
-const csv = z
-  .string()
-  .transform((text) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+const csv = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
-const positiveInt = (max: number) =>
-  z.coerce.number().int().min(1).max(max);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const EnvSchema = z.object({
   MPIBOX_DATA_DIR: z.string().min(1).default('./.mpibox'),
@@ -28,8 +25,14 @@ const EnvSchema = z.object({
   MPIBOX_READY_TIMEOUT_SECONDS: positiveInt(3600).default(120),
   USER: z.string().min(1).optional(),
   MPIBOX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must start with xoxb-').optional(),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must start with xapp-').optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, 'must start with xoxb-')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must start with xapp-')
+    .optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   AZURE_SUBSCRIPTION_ID: z.string().uuid().optional(),
 });
@@ -71,7 +74,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     return { ok: false, message: `mpibox: invalid configuration:\n${lines.join('\n')}` };
   }
   const e = parsed.data;
-  const cloudSettings = [e.SLACK_BOT_TOKEN, e.SLACK_APP_TOKEN, e.SLACK_SIGNING_SECRET, e.AZURE_SUBSCRIPTION_ID];
+  const cloudSettings = [
+    e.SLACK_BOT_TOKEN,
+    e.SLACK_APP_TOKEN,
+    e.SLACK_SIGNING_SECRET,
+    e.AZURE_SUBSCRIPTION_ID,
+  ];
   if (cloudSettings.some((value) => value !== undefined)) {
     return {
       ok: false,

@@ -1,5 +1,9 @@
 /** Who may change a cluster: its owner, or an admin. Always by user id, never by name. */
-export function canModifyCluster(userId: string, cluster: { ownerId: string }, adminIds: readonly string[]): boolean {
+export function canModifyCluster(
+  userId: string,
+  cluster: { ownerId: string },
+  adminIds: readonly string[],
+): boolean {
   return cluster.ownerId === userId || adminIds.includes(userId);
 }
 

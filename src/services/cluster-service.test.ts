@@ -12,7 +12,9 @@ describe('ClusterService', () => {
     expect(cluster?.state).toBe('ready');
     expect(cluster?.ownerId).toBe('UALICE');
     expect(h.store.listNodes(cluster?.id ?? '').map((node) => node.name)).toEqual(['demo-0', 'demo-1']);
-    expect(h.store.listUsage(cluster?.id ?? '').filter((usage) => usage.stoppedAtMs === null)).toHaveLength(2);
+    expect(h.store.listUsage(cluster?.id ?? '').filter((usage) => usage.stoppedAtMs === null)).toHaveLength(
+      2,
+    );
     const card = h.chat.latest.get(cluster?.cardMessageId ?? '');
     const text = JSON.stringify(card?.blocks);
     expect(text).toContain('ssh -i <your key> -p 10106 tester@127.0.0.1    # demo-0');
@@ -49,7 +51,11 @@ describe('ClusterService', () => {
 
     const resizeByBob = await h.run('UBOB', '/mpi resize demo 3');
     const downByBob = await h.run('UBOB', '/mpi down demo --yes');
-    const clickByBob = await h.dispatcher.action(h.actor('UBOB'), 'cluster-down', h.store.findLiveClusterByName('demo')?.id ?? '');
+    const clickByBob = await h.dispatcher.action(
+      h.actor('UBOB'),
+      'cluster-down',
+      h.store.findLiveClusterByName('demo')?.id ?? '',
+    );
     const nodesAfterBob = h.store.findLiveClusterByName('demo')?.nodeCount;
     await h.run('UADMIN', '/mpi resize demo 3');
     const nodesAfterAdmin = h.store.findLiveClusterByName('demo')?.nodeCount;

@@ -34,21 +34,36 @@ export class ClusterService {
     this.#deps = deps;
   }
 
-  async up(actor: Actor, request: { nodes: number; name: string | null; size: string | null; spot: boolean }): Promise<Reply> {
+  async up(
+    actor: Actor,
+    request: { nodes: number; name: string | null; size: string | null; spot: boolean },
+  ): Promise<Reply> {
     const { store, provider, clock } = this.#deps;
     const size = request.size ?? provider.sizes()[0]?.name ?? 'default';
     const name = request.name ?? this.#freeName();
     const existing = store.findLiveClusterByName(name);
-    if (existing && existing.channelId === actor.channelId && existing.nodeCount === request.nodes && existing.size === size) {
+    if (
+      existing &&
+      existing.channelId === actor.channelId &&
+      existing.nodeCount === request.nodes &&
+      existing.size === size
+    ) {
       // Idempotent: the same `up` twice does not make two clusters.
       await this.#deps.tracker.waitFor(existing.id);
       return this.status(actor, { name });
     }
     if (existing) throw new MpiboxError('conflict', 'name taken', { name, channelId: existing.channelId });
     if (!provider.sizes().some((candidate) => candidate.name === size)) {
-      throw new MpiboxError('bad-input', 'unknown size', { size, sizes: provider.sizes().map((s) => s.name).join(', ') });
+      throw new MpiboxError('bad-input', 'unknown size', {
+        size,
+        sizes: provider
+          .sizes()
+          .map((s) => s.name)
+          .join(', '),
+      });
     }
-    if (request.spot && !provider.supportsSpot) throw new MpiboxError('unsupported', 'no spot', { provider: provider.kind });
+    if (request.spot && !provider.supportsSpot)
+      throw new MpiboxError('unsupported', 'no spot', { provider: provider.kind });
     this.#checkQuota(request.nodes, 0);
 
     const cluster = store.insertCluster({
@@ -76,9 +91,13 @@ export class ClusterService {
   async resize(actor: Actor, request: { name: string | null; nodes: number }): Promise<Reply> {
     const cluster = await this.#resolve(actor, request.name);
     this.#authorize(actor, cluster, 'resize');
-    if (cluster.state !== 'ready') throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: cluster.state });
+    if (cluster.state !== 'ready')
+      throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: cluster.state });
     if (request.nodes === cluster.nodeCount) {
-      return { visibility: 'ephemeral', message: message(`\`${cluster.name}\` already has ${cluster.nodeCount} node(s); nothing to do.`) };
+      return {
+        visibility: 'ephemeral',
+        message: message(`\`${cluster.name}\` already has ${cluster.nodeCount} node(s); nothing to do.`),
+      };
     }
     this.#checkQuota(request.nodes, cluster.nodeCount);
     const from = cluster.nodeCount;
@@ -87,7 +106,9 @@ export class ClusterService {
     void this.#deps.tracker.run(cluster.id, () => this.#resize(cluster.id, from));
     return {
       visibility: 'ephemeral',
-      message: message(`Resizing \`${cluster.name}\` from ${from} to ${request.nodes} node(s); the card updates when done.`),
+      message: message(
+        `Resizing \`${cluster.name}\` from ${from} to ${request.nodes} node(s); the card updates when done.`,
+      ),
     };
   }
 
@@ -112,7 +133,12 @@ export class ClusterService {
                   label: 'Down',
                   value: cluster.id,
                   style: 'danger',
-                  confirm: { title: `Delete ${cluster.name}?`, text: 'This cannot be undone.', confirm: 'Delete', deny: 'Keep it' },
+                  confirm: {
+                    title: `Delete ${cluster.name}?`,
+                    text: 'This cannot be undone.',
+                    confirm: 'Delete',
+                    deny: 'Keep it',
+                  },
                 },
               ],
             },
@@ -127,7 +153,10 @@ export class ClusterService {
   async downById(actor: Actor, clusterId: string): Promise<Reply> {
     const cluster = this.#deps.store.getCluster(clusterId);
     if (!cluster || !isLive(cluster.state) || cluster.state === 'deleting') {
-      return { visibility: 'ephemeral', message: message(`\`${cluster?.name ?? 'That cluster'}\` is already deleted or being deleted.`) };
+      return {
+        visibility: 'ephemeral',
+        message: message(`\`${cluster?.name ?? 'That cluster'}\` is already deleted or being deleted.`),
+      };
     }
     this.#authorize(actor, cluster, 'down');
     return this.#startDelete(cluster);
@@ -207,7 +236,11 @@ export class ClusterService {
       const info = await provider.info(clusterId).catch(() => null);
       const actual = info?.nodes.length ?? from;
       if (info) this.#recordNodes(clusterId, info);
-      this.#update(clusterId, { state: 'ready', nodeCount: actual, lastError: `resize failed: ${explain(error)}` });
+      this.#update(clusterId, {
+        state: 'ready',
+        nodeCount: actual,
+        lastError: `resize failed: ${explain(error)}`,
+      });
     }
     await this.#refreshCard(clusterId);
   }
@@ -224,7 +257,10 @@ export class ClusterService {
         await this.#delete(cluster.id);
       });
     }
-    return { visibility: 'ephemeral', message: message(`Deleting \`${cluster.name}\`; the card confirms when every node is gone.`) };
+    return {
+      visibility: 'ephemeral',
+      message: message(`Deleting \`${cluster.name}\`; the card confirms when every node is gone.`),
+    };
   }
 
   async #delete(clusterId: string): Promise<void> {
@@ -251,11 +287,15 @@ export class ClusterService {
     logger.info('recovering cluster', { clusterId, state: cluster.state });
     if (cluster.state === 'creating') return this.#create(clusterId);
     if (cluster.state === 'deleting') return this.#delete(clusterId);
-    if (cluster.state === 'resizing') return this.#resize(clusterId, this.#deps.store.listNodes(clusterId).length);
+    if (cluster.state === 'resizing')
+      return this.#resize(clusterId, this.#deps.store.listNodes(clusterId).length);
     const before = await provider.info(clusterId);
     if (!before) {
       logger.warn('provider lost a live cluster; creating it again', { clusterId });
-      this.#update(clusterId, { state: 'creating', lastError: 'its nodes were gone after a restart; created again' });
+      this.#update(clusterId, {
+        state: 'creating',
+        lastError: 'its nodes were gone after a restart; created again',
+      });
       return this.#create(clusterId);
     }
     await provider.recover(clusterId);
@@ -271,11 +311,20 @@ export class ClusterService {
     store.transaction(() => {
       const previous = store.listNodes(clusterId).map((node) => node.name);
       const current = info.nodes.map((node) => node.name);
-      for (const gone of previous.filter((name) => !current.includes(name))) store.closeUsage(clusterId, gone, now);
-      for (const node of info.nodes) store.openUsage({ clusterId, nodeName: node.name, size: cluster.size, startedAtMs: now });
+      for (const gone of previous.filter((name) => !current.includes(name)))
+        store.closeUsage(clusterId, gone, now);
+      for (const node of info.nodes)
+        store.openUsage({ clusterId, nodeName: node.name, size: cluster.size, startedAtMs: now });
       store.setNodes(
         clusterId,
-        info.nodes.map(({ index, name, host, port, slots, state }) => ({ index, name, host, port, slots, state })),
+        info.nodes.map(({ index, name, host, port, slots, state }) => ({
+          index,
+          name,
+          host,
+          port,
+          slots,
+          state,
+        })),
       );
       this.#update(clusterId, { nodeCount: info.nodes.length });
     });
@@ -289,7 +338,10 @@ export class ClusterService {
   }
 
   async #postCard(cluster: ClusterRow): Promise<void> {
-    const ref = await this.#deps.chat.post(cluster.channelId, clusterCard(cluster, null, this.#deps.clock.nowInMs()));
+    const ref = await this.#deps.chat.post(
+      cluster.channelId,
+      clusterCard(cluster, null, this.#deps.clock.nowInMs()),
+    );
     this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
   }
 
@@ -299,7 +351,10 @@ export class ClusterService {
     const info = cluster.state === 'ready' ? await this.#deps.provider.info(clusterId) : null;
     const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
     try {
-      await this.#deps.chat.update({ channelId: cluster.cardChannelId, messageId: cluster.cardMessageId }, card);
+      await this.#deps.chat.update(
+        { channelId: cluster.cardChannelId, messageId: cluster.cardMessageId },
+        card,
+      );
     } catch (error) {
       this.#deps.logger.warn('cluster card update failed', { clusterId, error });
     }
@@ -312,7 +367,10 @@ export class ClusterService {
     if (name === null) {
       const clusters = store.listLiveClusters(actor.channelId);
       if (clusters.length !== 1) {
-        throw new MpiboxError('ambiguous', 'name needed', { names: clusters.map((c) => c.name).join(', '), count: clusters.length });
+        throw new MpiboxError('ambiguous', 'name needed', {
+          names: clusters.map((c) => c.name).join(', '),
+          count: clusters.length,
+        });
       }
       cluster = clusters[0] ?? null;
     } else {
@@ -335,7 +393,11 @@ export class ClusterService {
   #checkQuota(requested: number, current: number): void {
     const { limits, store } = this.#deps;
     if (requested > limits.maxNodesPerCluster) {
-      throw new MpiboxError('quota', 'too many nodes', { requested, max: limits.maxNodesPerCluster, scope: 'cluster' });
+      throw new MpiboxError('quota', 'too many nodes', {
+        requested,
+        max: limits.maxNodesPerCluster,
+        scope: 'cluster',
+      });
     }
     const live = store.listLiveClusters().reduce((sum, cluster) => sum + cluster.nodeCount, 0);
     if (live - current + requested > limits.maxTotalNodes) {
@@ -364,4 +426,3 @@ export class ClusterService {
     return this.#deps.store.updateCluster(clusterId, { ...patch, updatedAtMs: this.#deps.clock.nowInMs() });
   }
 }
-

@@ -9,7 +9,10 @@ const keyDir = makeTempDir('mpibox-dispatcher-keys');
 function keyPair(name: string, args: string[]): { publicLine: string; privateText: string } {
   const file = path.join(keyDir, name);
   execFileSync('ssh-keygen', ['-q', ...args, '-N', '', '-C', 'alice@laptop', '-f', file]);
-  return { publicLine: fs.readFileSync(`${file}.pub`, 'utf8').trim(), privateText: fs.readFileSync(file, 'utf8') };
+  return {
+    publicLine: fs.readFileSync(`${file}.pub`, 'utf8').trim(),
+    privateText: fs.readFileSync(file, 'utf8'),
+  };
 }
 
 describe('Dispatcher', () => {
@@ -66,8 +69,16 @@ describe('Dispatcher', () => {
     ['key add rsa 1024', () => `/mpi key add ${rsa1024.publicLine}`, /2048|small|weak/i],
     ['key add dss', () => '/mpi key add ssh-dss AAAAB3NzaC1kc3MAAACBAP== x', /dss|weak|DSA/i],
     ['key add with options', () => `/mpi key add command="rm -rf ~" ${ed25519.publicLine}`, /option/i],
-    ['key add unicode comment', () => `/mpi key add ${ed25519.publicLine.split(' ').slice(0, 2).join(' ')} ålice`, /comment/i],
-    ['key add shell comment', () => `/mpi key add ${ed25519.publicLine.split(' ').slice(0, 2).join(' ')} $(id)`, /comment/i],
+    [
+      'key add unicode comment',
+      () => `/mpi key add ${ed25519.publicLine.split(' ').slice(0, 2).join(' ')} ålice`,
+      /comment/i,
+    ],
+    [
+      'key add shell comment',
+      () => `/mpi key add ${ed25519.publicLine.split(' ').slice(0, 2).join(' ')} $(id)`,
+      /comment/i,
+    ],
     ['openssh private key', () => `/mpi key add ${ed25519.privateText}`, /PRIVATE key/],
     ['pem private key', () => `/mpi key add ${pem.privateText}`, /PRIVATE key/],
     ['private key header only', () => '/mpi key add -----BEGIN OPENSSH PRIVATE KEY-----', /PRIVATE key/],

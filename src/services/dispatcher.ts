@@ -47,7 +47,10 @@ export class Dispatcher {
         case 'cluster-down':
           return this.#deps.clusters.downById(actor, value);
         case 'cluster-keep':
-          return Promise.resolve({ visibility: 'ephemeral', message: message('Keeping clusters arrives with the reaper.') });
+          return Promise.resolve({
+            visibility: 'ephemeral',
+            message: message('Keeping clusters arrives with the reaper.'),
+          });
       }
     });
   }
@@ -60,8 +63,10 @@ export class Dispatcher {
       return reply;
     } catch (error) {
       const code = isMpiboxError(error) ? error.code : 'internal';
-      if (code === 'internal') this.#deps.logger.error('command failed', { error, stack: (error as Error)?.stack });
-      else this.#deps.logger.info('command refused', { code, fields: isMpiboxError(error) ? error.fields : {} });
+      if (code === 'internal')
+        this.#deps.logger.error('command failed', { error, stack: (error as Error)?.stack });
+      else
+        this.#deps.logger.info('command refused', { code, fields: isMpiboxError(error) ? error.fields : {} });
       this.#audit(actor, text, code);
       return { visibility: 'ephemeral', message: message(explain(error)) };
     }
@@ -87,7 +92,10 @@ export class Dispatcher {
       case 'key-rm':
         return keys.remove(actor, command.fingerprint);
       case 'help':
-        return Promise.resolve({ visibility: 'ephemeral', message: message(usageText(command.topic ?? undefined)) });
+        return Promise.resolve({
+          visibility: 'ephemeral',
+          message: message(usageText(command.topic ?? undefined)),
+        });
     }
   }
 

@@ -9,10 +9,12 @@ export function explain(error: unknown): string {
   const f = error.fields;
   switch (error.code) {
     case 'bad-input':
-      if (f.size !== undefined) return `Unknown node size \`${f.size}\`. Sizes here: ${f.sizes ?? 'see /mpi help up'}.`;
+      if (f.size !== undefined)
+        return `Unknown node size \`${f.size}\`. Sizes here: ${f.sizes ?? 'see /mpi help up'}.`;
       return `That input is not valid: ${error.message}.`;
     case 'not-found':
-      if (f.name) return `There is no cluster \`${f.name}\` in this channel. \`/mpi list\` shows the ones there are.`;
+      if (f.name)
+        return `There is no cluster \`${f.name}\` in this channel. \`/mpi list\` shows the ones there are.`;
       if (f.fingerprint) return `You have no key \`${f.fingerprint}\`. \`/mpi key list\` shows yours.`;
       return `Not found: ${error.message}.`;
     case 'ambiguous':
@@ -20,9 +22,11 @@ export function explain(error: unknown): string {
         ? 'There is no cluster in this channel. Create one with `/mpi up <nodes> [name]`.'
         : `This channel has ${f.count} clusters (${f.names}); say which one, e.g. \`/mpi status ${String(f.names).split(', ')[0]}\`.`;
     case 'conflict':
-      if (f.fingerprint) return `The key \`${f.fingerprint}\` is already registered${f.mine ? ' to you' : ' by someone else'}.`;
+      if (f.fingerprint)
+        return `The key \`${f.fingerprint}\` is already registered${f.mine ? ' to you' : ' by someone else'}.`;
       if (f.state) return `\`${f.name}\` is ${f.state} right now; try again when it is ready.`;
-      if (f.name) return `The name \`${f.name}\` is taken by a live cluster${f.channelId ? ' in another channel' : ''}; pick another name.`;
+      if (f.name)
+        return `The name \`${f.name}\` is taken by a live cluster${f.channelId ? ' in another channel' : ''}; pick another name.`;
       return `That conflicts with the current state: ${error.message}.`;
     case 'forbidden':
       return `Only the owner of \`${f.name}\` (<@${f.ownerId}>) or an admin can ${f.verb} it.`;
@@ -31,7 +35,8 @@ export function explain(error: unknown): string {
         ? `That would bring live nodes to ${Number(f.inUse) + Number(f.requested)}, over the limit of ${f.max}. Free some with \`/mpi down\`.`
         : `At most ${f.max} nodes per cluster; you asked for ${f.requested}.`;
     case 'unsupported':
-      if (f.provider === 'local' || f.option === 'spot') return 'Spot nodes are an Azure feature; the local provider has none. Drop `--spot`.';
+      if (f.provider === 'local' || f.option === 'spot')
+        return 'Spot nodes are an Azure feature; the local provider has none. Drop `--spot`.';
       return `Not supported here: ${error.message}.`;
     case 'provider':
       return `The cloud reported a problem: ${error.message}${f.node ? ` (${f.node})` : ''}. Try again, or ask an admin to check the bot log.`;

@@ -24,7 +24,10 @@ export class KeyService {
     const { store, clock } = this.#deps;
     const mine = store.listKeys(actor.userId).some((existing) => existing.fingerprint === key.fingerprint);
     if (mine) {
-      return { visibility: 'ephemeral', message: message(`Your key \`${key.fingerprint}\` is already registered.`) };
+      return {
+        visibility: 'ephemeral',
+        message: message(`Your key \`${key.fingerprint}\` is already registered.`),
+      };
     }
     try {
       store.addKey({
@@ -38,7 +41,10 @@ export class KeyService {
       });
     } catch (error) {
       if (error instanceof MpiboxError && error.code === 'conflict') {
-        throw new MpiboxError('conflict', 'key registered by another user', { fingerprint: key.fingerprint, mine: false });
+        throw new MpiboxError('conflict', 'key registered by another user', {
+          fingerprint: key.fingerprint,
+          mine: false,
+        });
       }
       throw error;
     }
@@ -57,10 +63,14 @@ export class KeyService {
     if (keys.length === 0) {
       return {
         visibility: 'ephemeral',
-        message: message('You have no keys. Add one with `/mpi key add <contents of ~/.ssh/id_ed25519.pub>`.'),
+        message: message(
+          'You have no keys. Add one with `/mpi key add <contents of ~/.ssh/id_ed25519.pub>`.',
+        ),
       };
     }
-    const lines = keys.map((key) => `${key.fingerprint}  ${key.type} ${key.bits}  ${key.comment || '(no comment)'}`);
+    const lines = keys.map(
+      (key) => `${key.fingerprint}  ${key.type} ${key.bits}  ${key.comment || '(no comment)'}`,
+    );
     return {
       visibility: 'ephemeral',
       message: message(`Your keys:\n${lines.join('\n')}`, [

@@ -53,7 +53,8 @@ export function clusterCard(cluster: ClusterRow, info: ClusterInfo | null, nowIn
     },
   ];
   if (cluster.lastError) blocks.push({ kind: 'text', text: `Problem: ${cluster.lastError}` });
-  if (info && (cluster.state === 'ready' || cluster.state === 'resizing')) blocks.push(...connectionBlocks(info));
+  if (info && (cluster.state === 'ready' || cluster.state === 'resizing'))
+    blocks.push(...connectionBlocks(info));
   if (cluster.state === 'ready') {
     blocks.push({
       kind: 'actions',
@@ -97,7 +98,8 @@ function cardHeadline(cluster: ClusterRow): string {
 
 /** One line per cluster for `/mpi list`. */
 export function clusterListMessage(clusters: ClusterRow[], nowInMs: number): Message {
-  if (clusters.length === 0) return message('No clusters in this channel. Create one with `/mpi up <nodes> [name]`.');
+  if (clusters.length === 0)
+    return message('No clusters in this channel. Create one with `/mpi up <nodes> [name]`.');
   const lines = clusters.map(
     (cluster) =>
       `${cluster.name}  ${cluster.state}  ${cluster.nodeCount} × ${cluster.size}  owner <@${cluster.ownerId}>  ` +
@@ -111,5 +113,7 @@ export function clusterListMessage(clusters: ClusterRow[], nowInMs: number): Mes
 
 /** Node table for `/mpi status`. */
 export function nodeTable(nodes: NodeRow[]): string {
-  return nodes.map((node) => `${node.name}  ${node.state}  ${node.host}:${node.port}  slots=${node.slots}`).join('\n');
+  return nodes
+    .map((node) => `${node.name}  ${node.state}  ${node.host}:${node.port}  slots=${node.slots}`)
+    .join('\n');
 }

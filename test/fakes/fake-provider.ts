@@ -1,6 +1,12 @@
 import { machinefileText } from '../../src/domain/cluster.ts';
 import { MpiboxError } from '../../src/domain/errors.ts';
-import type { ClusterInfo, CloudProvider, CreateClusterInput, NodeSize, NodeStatus } from '../../src/ports/cloud-provider.ts';
+import type {
+  ClusterInfo,
+  CloudProvider,
+  CreateClusterInput,
+  NodeSize,
+  NodeStatus,
+} from '../../src/ports/cloud-provider.ts';
 
 /**
  * An in-memory provider for service tests: it keeps clusters in a map, counts verb calls,
@@ -28,7 +34,11 @@ export class FakeProvider implements CloudProvider {
   async create(input: CreateClusterInput): Promise<void> {
     this.#enter(`create ${input.clusterId}`);
     if (!this.clusters.has(input.clusterId)) {
-      this.clusters.set(input.clusterId, { name: input.name, nodeCount: input.nodeCount, keys: input.authorizedKeys });
+      this.clusters.set(input.clusterId, {
+        name: input.name,
+        nodeCount: input.nodeCount,
+        keys: input.authorizedKeys,
+      });
     }
   }
 

@@ -27,7 +27,9 @@ export class MemoryLogger implements Logger {
 }
 
 /** Every service wired to fakes of its ports and a real in-memory SQLite store. */
-export function makeHarness(options: { adminIds?: string[]; maxNodesPerCluster?: number; maxTotalNodes?: number } = {}) {
+export function makeHarness(
+  options: { adminIds?: string[]; maxNodesPerCluster?: number; maxTotalNodes?: number } = {},
+) {
   const store = openSqliteStore(':memory:');
   const provider = new FakeProvider();
   const chat = new RecordingChat();
@@ -43,7 +45,11 @@ export function makeHarness(options: { adminIds?: string[]; maxNodesPerCluster?:
   const clusters = new ClusterService({ store, provider, chat, clock, tracker, logger, limits });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
   const dispatcher = new Dispatcher({ store, clusters, keys, clock, logger, limits });
-  const actor = (userId: string, channelId = 'C1'): Actor => ({ userId, displayName: userId.toLowerCase(), channelId });
+  const actor = (userId: string, channelId = 'C1'): Actor => ({
+    userId,
+    displayName: userId.toLowerCase(),
+    channelId,
+  });
   /** Runs a command as `userId` and waits for its background work. */
   const run = async (userId: string, text: string, channelId = 'C1') => {
     const reply = await dispatcher.command(actor(userId, channelId), text);
@@ -54,9 +60,17 @@ export function makeHarness(options: { adminIds?: string[]; maxNodesPerCluster?:
 }
 
 /** Everything a command could change, to prove a refused command changed nothing. */
-export function snapshot(store: ReturnType<typeof makeHarness>['store'], users: string[], channels: string[]) {
+export function snapshot(
+  store: ReturnType<typeof makeHarness>['store'],
+  users: string[],
+  channels: string[],
+) {
   return JSON.stringify({
-    clusters: store.listLiveClusters().map((cluster) => ({ ...cluster, nodes: store.listNodes(cluster.id), usage: store.listUsage(cluster.id) })),
+    clusters: store.listLiveClusters().map((cluster) => ({
+      ...cluster,
+      nodes: store.listNodes(cluster.id),
+      usage: store.listUsage(cluster.id),
+    })),
     keys: users.map((user) => store.listKeys(user)),
     members: channels.map((channel) => store.listChannelMembers(channel)),
   });

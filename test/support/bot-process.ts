@@ -12,10 +12,19 @@ export class BotProcess {
   readonly exited: Promise<number | null>;
 
   constructor(env: Record<string, string>, args: string[] = []) {
-    this.child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'src', 'main.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', USER: 'tester', ...env },
-    });
+    this.child = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'src', 'main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/root',
+          USER: 'tester',
+          ...env,
+        },
+      },
+    );
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
@@ -39,7 +48,9 @@ export class BotProcess {
       const match = this.stdout.slice(from).match(pattern);
       if (match) return match;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`timed out waiting for ${pattern}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
+        throw new Error(
+          `timed out waiting for ${pattern}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

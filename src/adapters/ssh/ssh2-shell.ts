@@ -29,7 +29,13 @@ export class Ssh2Shell implements Shell {
       };
       const onAbort = (): void => finish(new MpiboxError('timeout', 'ssh command aborted', endpoint(target)));
       const timer = setTimeout(
-        () => finish(new MpiboxError('timeout', 'ssh command timed out', { ...endpoint(target), timeoutInMs: options.timeoutInMs })),
+        () =>
+          finish(
+            new MpiboxError('timeout', 'ssh command timed out', {
+              ...endpoint(target),
+              timeoutInMs: options.timeoutInMs,
+            }),
+          ),
         options.timeoutInMs,
       );
       if (options.abortSignal?.aborted) return onAbort();
@@ -44,12 +50,21 @@ export class Ssh2Shell implements Shell {
       };
 
       client.on('error', (error) =>
-        finish(new MpiboxError('provider', 'ssh connection failed', { ...endpoint(target), reason: error.message }, { cause: error })),
+        finish(
+          new MpiboxError(
+            'provider',
+            'ssh connection failed',
+            { ...endpoint(target), reason: error.message },
+            { cause: error },
+          ),
+        ),
       );
       client.on('ready', () => {
         client.exec(command, (error, stream) => {
           if (error) {
-            finish(new MpiboxError('provider', 'ssh exec failed', { ...endpoint(target), reason: error.message }));
+            finish(
+              new MpiboxError('provider', 'ssh exec failed', { ...endpoint(target), reason: error.message }),
+            );
             return;
           }
           let exitCode: number | null = null;

@@ -41,7 +41,8 @@ export function redact(meta: Record<string, unknown>): Record<string, unknown> {
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
     if (SECRET_KEYS.test(key)) clean[key] = '[redacted]';
-    else if (typeof value === 'string' && /PRIVATE KEY|xox[abpr]-|xapp-|[?&]sig=/.test(value)) clean[key] = '[redacted]';
+    else if (typeof value === 'string' && /PRIVATE KEY|xox[abpr]-|xapp-|[?&]sig=/.test(value))
+      clean[key] = '[redacted]';
     else if (value instanceof Error) clean[key] = value.message;
     else clean[key] = value;
   }

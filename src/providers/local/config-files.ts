@@ -66,7 +66,11 @@ export function sshdConfigText(
 }
 
 /** ssh_config with one Host alias per node, used by Open MPI on node 0 and by users. */
-export function sshClientConfigText(layout: ClusterLayout, state: LocalClusterState, user: LocalUser): string {
+export function sshClientConfigText(
+  layout: ClusterLayout,
+  state: LocalClusterState,
+  user: LocalUser,
+): string {
   const hosts = state.nodes.map((node) => `Host ${node.name}\n  HostName 127.0.0.1\n  Port ${node.port}\n`);
   const common = [
     'Host *',

@@ -34,7 +34,14 @@ describe('LocalProvider', () => {
     logger: new JsonLogger('error'),
   });
   const userKey = makeUserKey(dir);
-  const input = { clusterId: 'demo-abc123', name: 'demo', nodeCount: 2, size: 'local', spot: false, authorizedKeys: [] };
+  const input = {
+    clusterId: 'demo-abc123',
+    name: 'demo',
+    nodeCount: 2,
+    size: 'local',
+    spot: false,
+    authorizedKeys: [],
+  };
   const ssh = (port: number, command: string) =>
     execFileSync('ssh', sshArgs(userKey.privatePath, port, `${user.name}@127.0.0.1`, command), {
       encoding: 'utf8',
@@ -75,7 +82,10 @@ describe('LocalProvider', () => {
     fs.copyFileSync(path.join(SUPPORT_DIR, 'mpi-hello.c'), path.join(info.sharedDir, 'hello.c'));
     const port = info.nodes[0]?.port ?? 0;
 
-    const output = ssh(port, `mpicc -o shared/hello shared/hello.c && mpiexec -machinefile ${info.machinefilePath} ./shared/hello`);
+    const output = ssh(
+      port,
+      `mpicc -o shared/hello shared/hello.c && mpiexec -machinefile ${info.machinefilePath} ./shared/hello`,
+    );
 
     const lines = output.trim().split('\n').sort();
     expect(lines).toEqual(['rank 0 of 2 on demo-0 sum 1', 'rank 1 of 2 on demo-1 sum 1']);
@@ -123,6 +133,8 @@ describe('LocalProvider', () => {
   });
 
   it('refuses spot capacity with a named error', async () => {
-    await expect(provider.create({ ...input, clusterId: 'spot-1', spot: true })).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(provider.create({ ...input, clusterId: 'spot-1', spot: true })).rejects.toMatchObject({
+      code: 'unsupported',
+    });
   });
 });

@@ -53,7 +53,9 @@ export class LocalProvider implements CloudProvider {
 
   constructor(options: LocalProviderOptions) {
     if (/[\s"'\\$`]/.test(options.root)) {
-      throw new MpiboxError('bad-input', 'local data folder must not contain spaces or quotes', { root: options.root });
+      throw new MpiboxError('bad-input', 'local data folder must not contain spaces or quotes', {
+        root: options.root,
+      });
     }
     this.#options = options;
     this.#sshdPath = options.sshdPath ?? '/usr/sbin/sshd';
@@ -236,10 +238,24 @@ export class LocalProvider implements CloudProvider {
   }
 
   /** Writes everything but the per-node sshd files; `keys` null keeps the current user keys. */
-  async #prepareCluster(layout: ClusterLayout, state: LocalClusterState, keys: readonly string[] | null): Promise<void> {
+  async #prepareCluster(
+    layout: ClusterLayout,
+    state: LocalClusterState,
+    keys: readonly string[] | null,
+  ): Promise<void> {
     fs.mkdirSync(layout.shared, { recursive: true });
     if (!fs.existsSync(layout.internalKey)) {
-      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `mpibox-internal-${state.name}`, '-f', layout.internalKey]);
+      await run('ssh-keygen', [
+        '-q',
+        '-t',
+        'ed25519',
+        '-N',
+        '',
+        '-C',
+        `mpibox-internal-${state.name}`,
+        '-f',
+        layout.internalKey,
+      ]);
     }
     const userKeys = keys ?? this.#readUserKeys(layout);
     this.#writeAuthorizedKeys(layout, userKeys);
@@ -249,14 +265,21 @@ export class LocalProvider implements CloudProvider {
     writeFileAtomic(layout.machinefile, machinefileText(nodes));
   }
 
-  async #startNode(layout: ClusterLayout, state: LocalClusterState, node: { name: string; port: number }): Promise<void> {
+  async #startNode(
+    layout: ClusterLayout,
+    state: LocalClusterState,
+    node: { name: string; port: number },
+  ): Promise<void> {
     if (this.#listenerPid(layout, node.name) !== null) return;
     const files = layout.node(node.name);
     fs.mkdirSync(files.dir, { recursive: true });
     if (!fs.existsSync(files.hostKey)) {
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', files.hostKey]);
     }
-    writeFileAtomic(files.sshdConfig, sshdConfigText(layout, state, node, this.#options.user, sftpServerPath()));
+    writeFileAtomic(
+      files.sshdConfig,
+      sshdConfigText(layout, state, node, this.#options.user, sftpServerPath()),
+    );
     if (this.#options.user.isRoot) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     try {
       // sshd forks into the background and its first process exits at once: the node outlives
@@ -264,12 +287,20 @@ export class LocalProvider implements CloudProvider {
       await run(this.#sshdPath, ['-f', files.sshdConfig, '-E', files.log], { timeout: 10_000 });
     } catch (error) {
       const log = readTail(files.log);
-      throw new MpiboxError('provider', 'local node failed to start', { node: node.name, port: node.port, log }, { cause: error });
+      throw new MpiboxError(
+        'provider',
+        'local node failed to start',
+        { node: node.name, port: node.port, log },
+        { cause: error },
+      );
     }
     const deadline = Date.now() + 5000;
     while (this.#listenerPid(layout, node.name) === null) {
       if (Date.now() > deadline) {
-        throw new MpiboxError('provider', 'local node did not write its pid', { node: node.name, log: readTail(files.log) });
+        throw new MpiboxError('provider', 'local node did not write its pid', {
+          node: node.name,
+          log: readTail(files.log),
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -353,7 +384,11 @@ export class LocalProvider implements CloudProvider {
 }
 
 function sftpServerPath(): string | null {
-  const candidates = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/libexec/sftp-server'];
+  const candidates = [
+    '/usr/lib/openssh/sftp-server',
+    '/usr/libexec/openssh/sftp-server',
+    '/usr/libexec/sftp-server',
+  ];
   return candidates.find((candidate) => fs.existsSync(candidate)) ?? null;
 }
 
@@ -364,4 +399,3 @@ function readTail(file: string): string {
     return '';
   }
 }
-

@@ -4,7 +4,11 @@ import net from 'node:net';
  * Picks `count` free TCP ports on 127.0.0.1 at or above `basePort`, skipping `taken` (ports
  * other clusters hold even while their sshd is down) and any port something else listens on.
  */
-export async function allocatePorts(basePort: number, count: number, taken: ReadonlySet<number>): Promise<number[]> {
+export async function allocatePorts(
+  basePort: number,
+  count: number,
+  taken: ReadonlySet<number>,
+): Promise<number[]> {
   const ports: number[] = [];
   for (let port = basePort; ports.length < count && port <= 65_535; port += 1) {
     if (taken.has(port)) continue;

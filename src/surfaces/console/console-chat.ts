@@ -29,7 +29,9 @@ export class ConsoleChat implements Chat {
   }
 
   async attach(ref: MessageRef, file: { name: string; content: string; title: string }): Promise<void> {
-    this.#write(`[#${ref.channelId}, thread of message ${ref.messageId}] file ${file.name} (${file.title}):\n${file.content}\n`);
+    this.#write(
+      `[#${ref.channelId}, thread of message ${ref.messageId}] file ${file.name} (${file.title}):\n${file.content}\n`,
+    );
   }
 
   #print(label: string, message: Message): void {

@@ -28,7 +28,8 @@ export async function runConsole(options: ConsoleSurfaceOptions): Promise<void> 
       continue;
     }
     const reply = await options.dispatcher.command(options.actor, line);
-    if (reply.visibility === 'ephemeral') await options.chat.ephemeral(options.actor.channelId, options.actor.userId, reply.message);
+    if (reply.visibility === 'ephemeral')
+      await options.chat.ephemeral(options.actor.channelId, options.actor.userId, reply.message);
     else await options.chat.post(options.actor.channelId, reply.message);
   }
 }
