@@ -18,7 +18,7 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "mpibox: installing system packages: ${need_packages[*]}" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
     "${need_packages[@]}" build-essential >/dev/null
 fi
 

@@ -9,7 +9,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
 import { explain } from './explain.ts';
-import { clusterCard, clusterListMessage, message, nodeTable } from './messages.ts';
+import { clusterCard, clusterListMessage, downConfirmation, message, nodeTable } from './messages.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
 export interface ClusterServiceDeps {
@@ -116,35 +116,7 @@ export class ClusterService {
     const cluster = await this.#resolve(actor, request.name);
     this.#authorize(actor, cluster, 'down');
     if (!request.yes) {
-      return {
-        visibility: 'ephemeral',
-        message: {
-          text: `This deletes all ${cluster.nodeCount} node(s) of ${cluster.name} and everything on them. To confirm: /mpi down ${cluster.name} --yes`,
-          blocks: [
-            {
-              kind: 'text',
-              text: `This deletes all ${cluster.nodeCount} node(s) of \`${cluster.name}\` and everything on them. To confirm, type \`/mpi down ${cluster.name} --yes\` or press Down.`,
-            },
-            {
-              kind: 'actions',
-              buttons: [
-                {
-                  action: 'cluster-down',
-                  label: 'Down',
-                  value: cluster.id,
-                  style: 'danger',
-                  confirm: {
-                    title: `Delete ${cluster.name}?`,
-                    text: 'This cannot be undone.',
-                    confirm: 'Delete',
-                    deny: 'Keep it',
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      };
+      return { visibility: 'ephemeral', message: downConfirmation(cluster) };
     }
     return this.#startDelete(cluster);
   }

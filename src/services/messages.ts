@@ -1,5 +1,5 @@
 import { formatDuration } from '../domain/policy.ts';
-import type { Block, Message } from '../ports/chat.ts';
+import type { Block, Button, Message } from '../ports/chat.ts';
 import type { ClusterInfo } from '../ports/cloud-provider.ts';
 import type { ClusterRow, NodeRow } from '../ports/store.ts';
 
@@ -55,27 +55,37 @@ export function clusterCard(cluster: ClusterRow, info: ClusterInfo | null, nowIn
   if (cluster.lastError) blocks.push({ kind: 'text', text: `Problem: ${cluster.lastError}` });
   if (info && (cluster.state === 'ready' || cluster.state === 'resizing'))
     blocks.push(...connectionBlocks(info));
-  if (cluster.state === 'ready') {
-    blocks.push({
-      kind: 'actions',
-      buttons: [
-        {
-          action: 'cluster-down',
-          label: 'Down',
-          value: cluster.id,
-          style: 'danger',
-          confirm: {
-            title: `Delete ${cluster.name}?`,
-            text: `This deletes all ${cluster.nodeCount} node(s) of ${cluster.name} and everything on them.`,
-            confirm: 'Delete',
-            deny: 'Keep it',
-          },
-        },
-      ],
-    });
-  }
+  if (cluster.state === 'ready') blocks.push({ kind: 'actions', buttons: [downButton(cluster)] });
   const fallback = info && cluster.state === 'ready' ? `${headline}\n${sshLines(info)}` : headline;
   return { text: fallback, blocks };
+}
+
+/** The Down button, with a confirm dialog that says what will be lost. */
+export function downButton(cluster: Pick<ClusterRow, 'id' | 'name' | 'nodeCount'>): Button {
+  return {
+    action: 'cluster-down',
+    label: 'Down',
+    value: cluster.id,
+    style: 'danger',
+    confirm: {
+      title: `Delete ${cluster.name}?`,
+      text: `This deletes all ${cluster.nodeCount} node(s) of ${cluster.name} and everything on them.`,
+      confirm: 'Delete',
+      deny: 'Keep it',
+    },
+  };
+}
+
+/** The reply to `/mpi down NAME` without `--yes`: what it would do, and how to confirm. */
+export function downConfirmation(cluster: Pick<ClusterRow, 'id' | 'name' | 'nodeCount'>): Message {
+  const what = `This deletes all ${cluster.nodeCount} node(s) of \`${cluster.name}\` and everything on them.`;
+  return {
+    text: `${what} To confirm: /mpi down ${cluster.name} --yes`,
+    blocks: [
+      { kind: 'text', text: `${what} To confirm, type \`/mpi down ${cluster.name} --yes\` or press Down.` },
+      { kind: 'actions', buttons: [downButton(cluster)] },
+    ],
+  };
 }
 
 function cardHeadline(cluster: ClusterRow): string {

@@ -59,52 +59,36 @@ export function listeningPorts(): Set<number> {
   return ports;
 }
 
-/** Pids of processes whose environment contains `KEY=value`. */
-export function pidsWithEnv(pair: string): number[] {
+/** Pids of live processes (not zombies, not this one) for which `test(pid)` holds. */
+function findPids(test: (pid: string) => boolean): number[] {
   const pids: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
-      const environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
-      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (environ.includes(pair) && state !== 'Z') pids.push(Number(name));
+      const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state !== 'Z' && test(pid)) pids.push(Number(pid));
     } catch {
-      // gone
+      // exited while we looked
     }
   }
   return pids;
 }
 
-/** Pids of live processes whose environment mentions `needle` anywhere (e.g. a data folder). */
+/** Pids of processes whose environment contains exactly `KEY=value`. */
+export function pidsWithEnv(pair: string): number[] {
+  return findPids((pid) => fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(pair));
+}
+
+/** Pids of processes whose environment mentions `needle` anywhere (e.g. a data folder). */
 export function pidsWithEnvironmentContaining(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const environ = fs.readFileSync(`/proc/${name}/environ`, 'utf8');
-      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (environ.includes(needle) && state !== 'Z') pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return findPids((pid) => fs.readFileSync(`/proc/${pid}/environ`, 'utf8').includes(needle));
 }
 
 /** Pids whose command line mentions `needle`. */
 export function pidsWithCommandLine(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
-      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmd.includes(needle) && state !== 'Z') pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return findPids((pid) =>
+    fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(needle),
+  );
 }
 
 /** Picks a base port unlikely to collide with other test files running in parallel. */
