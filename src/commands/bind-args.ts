@@ -1,7 +1,7 @@
 /** Binds the words after a verb to its positional slots and flags, before any validation. */
 import { quote } from './echo.ts';
 import type { Token } from './tokenize.ts';
-import { topicOf, type Flag, type VerbSpec } from './verb-spec.ts';
+import { topicOf, type Flag, type Rest, type VerbSpec } from './verb-spec.ts';
 
 /** Token text per key: strings for slots and valued flags, booleans for switches, null if absent. */
 export type BoundValues = Record<string, string | boolean | null>;
@@ -24,9 +24,13 @@ export function bindArgs(
   const verb = `\`${topicOf(spec)}\``;
   const values: BoundValues = {};
   if (spec.lineKey) return { ok: true, values: { [spec.lineKey]: line } };
-  if (rest !== null && !spec.restKey)
+  if (rest !== null && !spec.rest)
     return { ok: false, message: `${verb} does not take \`--\` or anything after it.` };
-  if (spec.restKey) values[spec.restKey] = rest;
+  if (spec.rest) {
+    const missing = missingRestMessage(spec.rest, verb, words, rest);
+    if (missing) return { ok: false, message: missing };
+    values[spec.rest.key] = rest;
+  }
   for (const flag of spec.flags) values[flag.key] = flag.value === null ? false : null;
   const shellWord = words.find((word) => SHELL_SYNTAX.test(word.text));
   if (shellWord) {
@@ -83,15 +87,30 @@ function bindPositionals(spec: VerbSpec, words: readonly Token[], values: BoundV
   return { ok: true, values };
 }
 
+/** Null when there is a command after `--`; else what to type instead. */
+function missingRestMessage(
+  rest: Rest,
+  verb: string,
+  words: readonly Token[],
+  text: string | null,
+): string | null {
+  const form = `\`${rest.form}\``;
+  if (text !== null) return text.trim() === '' ? `${verb} needs a command after \`--\`: ${form}.` : null;
+  // Smart punctuation (macOS, phones) turns a typed `--` into an en or em dash.
+  const dash = words.find((word) => /^[\u2013\u2014]$/u.test(word.text));
+  const hint = dash ? ` Your \`--\` seems to have become ${quote(dash.text)}; type two plain hyphens.` : '';
+  return `${verb} needs \`--\` before the command: ${form}.${hint}`;
+}
+
 /** `-x`, `--xyz`, `--xyz=v`, and `—xyz` (a `--` autocorrected to an em dash); not `-3` or `-`. */
 function isFlagLike(text: string): boolean {
   return /^(?:-[^\d-]|--.|[\u2013\u2014].)/u.test(text);
 }
 
-/** Name and inline value of `--name=value`; an autocorrected dash becomes `--` again. */
+/** Name and inline value of `--name=value` or `-n=4`; an autocorrected dash becomes `--` again. */
 function splitFlag(text: string): [string, string | undefined] {
   const normalised = text.replace(/^[\u2013\u2014]/u, '--');
-  const equals = normalised.startsWith('--') ? normalised.indexOf('=') : -1;
+  const equals = normalised.indexOf('=');
   return equals < 0 ? [normalised, undefined] : [normalised.slice(0, equals), normalised.slice(equals + 1)];
 }
 

@@ -33,7 +33,8 @@ const BAD_INPUTS: BadInput[] = [
   { name: 'a typo of status', input: 'stauts', says: /Did you mean `status`\?/ },
   { name: 'an uppercase verb', input: 'UP 3', says: /Unknown command `UP`\. Did you mean `up`\?/ },
   { name: 'a verb with a semicolon', input: 'up;reboot', says: /Unknown command `up;reboot`/ },
-  { name: 'a planned verb', input: 'run -- hostname', says: /`run` is not available yet/ },
+  { name: 'a planned verb', input: 'keep alpha 2h', says: /`keep` is not available yet/ },
+  { name: 'another planned verb', input: 'cost -- hostname', says: /`cost` is not available yet/ },
   { name: 'a bare `--`', input: '-- ls', says: /Unknown command `--`/ },
   {
     name: 'an unknown key subcommand',
@@ -381,6 +382,9 @@ describe('commands parseCommand robustness', () => {
     'rm',
     'help',
     'run',
+    'jobs',
+    'logs',
+    'cancel',
     '/mpi',
     '--',
     '--size',
@@ -389,6 +393,13 @@ describe('commands parseCommand robustness', () => {
     '--yes',
     '-y',
     '-h',
+    '-n',
+    '-n=',
+    '--ppn',
+    '--timeout',
+    '1h30m',
+    '--tail',
+    '#7',
     '-',
     '—',
     '3',
@@ -442,7 +453,9 @@ describe('commands parseCommand robustness', () => {
 
     for (const result of results) {
       if (result.ok) {
-        expect(result.command.verb).toMatch(/^(up|resize|down|status|list|key-add|key-list|key-rm|help)$/);
+        expect(result.command.verb).toMatch(
+          /^(up|resize|down|status|list|run|jobs|logs|cancel|key-add|key-list|key-rm|help)$/,
+        );
       } else {
         expect(result.message.length).toBeGreaterThan(0);
         expect(result.message.length).toBeLessThan(400);

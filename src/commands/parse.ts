@@ -43,7 +43,12 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
       usageText(),
     );
   }
-  const forbidden = FORBIDDEN_CHAR.exec(raw);
+  const source = raw.replace(/^\s*\/mpi(?=\s|$)/i, '');
+  const { words, rest } = tokenize(source);
+  // The command after `run … --` is the user's own shell line, checked only by the verb's schema.
+  // `rest` is a suffix of `raw`, so the words before it are still checked here.
+  const verbatim = rest !== null && takesVerbatimRest(words) ? rest : '';
+  const forbidden = FORBIDDEN_CHAR.exec(raw.slice(0, raw.length - verbatim.length));
   if (forbidden) {
     const codePoint = `U+${forbidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     return failure(
@@ -51,8 +56,6 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
       usageText(),
     );
   }
-  const source = raw.replace(/^\s*\/mpi(?=\s|$)/i, '');
-  const { words, rest } = tokenize(source);
   if (words.length === 0 && rest === null) return { ok: true, command: { verb: 'help', topic: null } };
 
   const found = findVerb(words);
@@ -75,6 +78,13 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
   const detail = issue?.message ?? 'is not valid';
   const message = label && typeof token === 'string' ? `${label} ${quote(token)} ${detail}.` : detail;
   return failure(message, usageText(topicOf(spec)));
+}
+
+/** Whether the leading words name a verb that takes a verbatim command after `--`. */
+function takesVerbatimRest(words: readonly Token[]): boolean {
+  return VERB_SPECS.some(
+    (spec) => spec.rest !== undefined && spec.words.every((word, index) => words[index]?.text === word),
+  );
 }
 
 type VerbLookup = { kind: 'verb'; spec: VerbSpec; used: number } | { kind: 'done'; result: ParseResult };

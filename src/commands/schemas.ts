@@ -4,11 +4,79 @@
  */
 import { z } from 'zod';
 import { CLUSTER_NAME_PATTERN } from '../domain/cluster.ts';
+import { parseDuration } from '../domain/job.ts';
 import { parsePublicKey } from '../domain/ssh-key.ts';
 
 /** A node count: plain decimal digits, 1..maxNodes. No signs, hex, exponents or fractions. */
 export function nodeCountSchema(maxNodes: number) {
-  const rule = `must be a whole number from 1 to ${maxNodes}`;
+  return countSchema(maxNodes, `is more than the maximum of ${maxNodes} nodes per cluster`);
+}
+
+/** Largest `-n` and `--ppn` of `run`. */
+export const MAX_RANKS = 4096;
+/** Largest `--tail` of `logs`. */
+export const MAX_TAIL_LINES = 1000;
+/** Job ids are small positive integers; the bound keeps them exact and the echo short. */
+export const MAX_JOB_ID = 1_000_000_000;
+/** Longest `--timeout` of `run`. */
+export const MAX_TIMEOUT_IN_MS = 7 * 86_400_000;
+/** Longest command after `--`: a shell line, not a script. */
+export const MAX_RUN_COMMAND_CHARS = 4000;
+
+/** `-n`, `--ppn`: plain decimal digits, 1..4096. */
+export const rankCountSchema = countSchema(MAX_RANKS);
+
+/** `--tail`: plain decimal digits, 1..1000. */
+export const tailLinesSchema = countSchema(MAX_TAIL_LINES);
+
+/** `7` or `#7` (as `/mpi jobs` shows it), 1..10^9. */
+export const jobIdSchema = z.string().transform((text, ctx) => {
+  const id = /^#?[0-9]{1,10}$/.test(text) ? Number(text.replace('#', '')) : 0;
+  if (id >= 1 && id <= MAX_JOB_ID) return id;
+  ctx.issues.push({
+    code: 'custom',
+    message: 'is not a job id: use the number `/mpi jobs` shows, like `7` or `#7`',
+    input: text,
+  });
+  return z.NEVER;
+});
+
+/** `--timeout`: `90s`, `15m`, `2h`, `1h30m`, `1d` (parseDuration's forms), more than zero, at most 7 days. */
+export const timeoutSchema = z.string().transform((text, ctx) => {
+  const timeoutInMs = parseDuration(text);
+  if (timeoutInMs !== null && timeoutInMs <= MAX_TIMEOUT_IN_MS) return timeoutInMs;
+  const message =
+    timeoutInMs === null
+      ? 'is not valid: use a duration above zero, like `90s`, `15m`, `2h`, `1h30m` or `1d`'
+      : 'is longer than the maximum of 7 days';
+  ctx.issues.push({ code: 'custom', message, input: text });
+  return z.NEVER;
+});
+
+/**
+ * The user's own shell command after `--`, trimmed and otherwise verbatim. Shell syntax, quotes
+ * and any other characters are the point of it and stay; only emptiness (the binder reports it),
+ * length and NUL (which no command line can carry) are refused. Messages are whole sentences
+ * because there is no token to quote.
+ */
+export const runCommandSchema = z.string().transform((text, ctx) => {
+  const command = text.trim();
+  const message =
+    command.length > MAX_RUN_COMMAND_CHARS
+      ? `The command after \`--\` is too long (${command.length} characters; the limit is ${MAX_RUN_COMMAND_CHARS}).`
+      : command.includes('\u0000')
+        ? 'The command after `--` contains a NUL character (U+0000); please retype it.'
+        : command === ''
+          ? 'The command after `--` is empty.'
+          : null;
+  if (message === null) return command;
+  ctx.issues.push({ code: 'custom', message, input: text });
+  return z.NEVER;
+});
+
+/** A whole number from plain decimal digits: 1..max. No signs, hex, exponents or fractions. */
+function countSchema(max: number, tooMany?: string) {
+  const rule = `must be a whole number from 1 to ${max}`;
   return z
     .string()
     .regex(/^[0-9]+$/, { error: rule })
@@ -17,7 +85,7 @@ export function nodeCountSchema(maxNodes: number) {
       z
         .number()
         .min(1, { error: rule })
-        .max(maxNodes, { error: `is more than the maximum of ${maxNodes} nodes per cluster` }),
+        .max(max, { error: tooMany ?? rule }),
     );
 }
 

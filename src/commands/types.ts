@@ -7,6 +7,22 @@ export type Command =
   | { verb: 'down'; name: string | null; yes: boolean }
   | { verb: 'status'; name: string | null }
   | { verb: 'list' }
+  | {
+      verb: 'run';
+      /** Null: the channel's only cluster. */
+      cluster: string | null;
+      /** MPI ranks (`-n`); null lets the service choose. */
+      ranks: number | null;
+      /** Ranks per node (`--ppn`); null for the machinefile's slots. */
+      ranksPerNode: number | null;
+      /** Cancel after this long running (`--timeout`); null for no limit. */
+      timeoutInMs: number | null;
+      /** Everything after the first `--`, trimmed, otherwise verbatim: the user's shell command. */
+      command: string;
+    }
+  | { verb: 'jobs'; cluster: string | null }
+  | { verb: 'logs'; jobId: number; tail: number | null }
+  | { verb: 'cancel'; jobId: number }
   | { verb: 'key-add'; key: PublicKey }
   | { verb: 'key-list' }
   | { verb: 'key-rm'; fingerprint: string }

@@ -5,7 +5,7 @@ describe('commands usage', () => {
   it('lists one line per verb in the general help', () => {
     const result = usageText();
 
-    expect(result.split('\n').filter((line) => line.startsWith('`/mpi '))).toHaveLength(9);
+    expect(result.split('\n').filter((line) => line.startsWith('`/mpi '))).toHaveLength(13);
     expect(result).toContain('`/mpi up <nodes> [name] [--size SKU] [--spot]` — ');
   });
 
@@ -25,6 +25,16 @@ describe('commands usage', () => {
 
     expect(group.split('\n')).toHaveLength(3);
     expect(unknown).toBe(usageText());
+  });
+
+  it('explains `--` with an example in the help on run', () => {
+    const result = usageText('run');
+
+    expect(result).toMatch(
+      /^`\/mpi run \[cluster\] \[-n RANKS\] \[--ppn K\] \[--timeout DURATION\] -- <command…>` — /,
+    );
+    expect(result).toContain('Everything after `--` is your command');
+    expect(result).toContain('`/mpi run demo -n 4 -- ./solver in.dat`');
   });
 
   it('has a usage for every help topic', () => {

@@ -13,6 +13,8 @@ interface UsageEntry {
 
 const NAME_RULE = 'Names: a lowercase letter, then 1–30 lowercase letters, digits or dashes.';
 const NAME_DEFAULT = '`[name]` may be left out when the channel has exactly one cluster.';
+const CLUSTER_DEFAULT = '`[cluster]` may be left out when the channel has exactly one cluster.';
+const JOB_RULE = 'A job is the number `/mpi jobs` shows: `7` or `#7`.';
 
 const ENTRIES: readonly UsageEntry[] = [
   {
@@ -43,6 +45,35 @@ const ENTRIES: readonly UsageEntry[] = [
     details: [NAME_DEFAULT],
   },
   { topic: 'list', syntax: 'list', summary: "list this channel's clusters", details: [] },
+  {
+    topic: 'run',
+    syntax: 'run [cluster] [-n RANKS] [--ppn K] [--timeout DURATION] -- <command…>',
+    summary: 'run an MPI job on a cluster',
+    details: [
+      'Everything after `--` is your command, run exactly as typed (quotes, `;`, `$(…)` and all), e.g. `/mpi run demo -n 4 -- ./solver in.dat`.',
+      '`-n` is the number of MPI ranks and `--ppn` the ranks per node (1–4096 each).',
+      '`--timeout` cancels the job after `90s`, `15m`, `2h`, `1h30m`, `1d`… (at most 7 days).',
+      CLUSTER_DEFAULT,
+    ],
+  },
+  {
+    topic: 'jobs',
+    syntax: 'jobs [cluster]',
+    summary: "list a cluster's jobs",
+    details: [CLUSTER_DEFAULT],
+  },
+  {
+    topic: 'logs',
+    syntax: 'logs <job> [--tail N]',
+    summary: "show a job's output, or its last N lines (up to 1000)",
+    details: [JOB_RULE],
+  },
+  {
+    topic: 'cancel',
+    syntax: 'cancel <job>',
+    summary: 'stop a queued or running job',
+    details: [JOB_RULE],
+  },
   {
     topic: 'key add',
     syntax: 'key add <public key>',

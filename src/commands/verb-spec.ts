@@ -32,6 +32,14 @@ export interface Flag {
   value: string | null;
 }
 
+/** The raw text after `--`: the user's own command, which only the verb's schema checks. */
+export interface Rest {
+  /** Property name in the object handed to the schema. */
+  key: string;
+  /** The verb's short form, shown when `--` or the command is missing: `/mpi run … -- ./program`. */
+  form: string;
+}
+
 export interface VerbSpec {
   /** The words that select the verb: `['up']`, `['key', 'add']`. */
   words: readonly string[];
@@ -39,8 +47,8 @@ export interface VerbSpec {
   flags: readonly Flag[];
   /** When set, the raw text after the verb words (verbatim, one value) goes to this key. */
   lineKey?: string;
-  /** When set, the raw text after `--` goes to this key (a verb like `run`); else `--` is refused. */
-  restKey?: string;
+  /** When set, the verb takes a verbatim command after `--` (like `run`); else `--` is refused. */
+  rest?: Rest;
   /** Checks the bound tokens and builds the Command. */
   schema(limits: CommandLimits): z.ZodType<Command>;
 }

@@ -1,10 +1,11 @@
 /**
- * The /mpi verb table: how each verb reads its words and the zod schema that types them.
- * Planned verbs slot in here, e.g. `run [cluster] [-n RANKS] [--ppn K] [--timeout DURATION]
- * -- <command…>` is `{ words: ['run'], positionals: [cluster?], flags: [...], restKey: 'command' }`.
+ * The /mpi verb table: how each verb reads its words and the zod schema that types them. The
+ * job verbs (`run`, `jobs`, `logs`, `cancel`) live in job-verbs.ts. Order is the order of the
+ * "Commands:" list in error messages.
  */
 import { z } from 'zod';
 import { quote } from './echo.ts';
+import { JOB_VERB_SPECS } from './job-verbs.ts';
 import {
   clusterNameSchema,
   fingerprintSchema,
@@ -19,8 +20,8 @@ import type { Slot, VerbSpec } from './verb-spec.ts';
 const nodes: Slot = { key: 'nodes', label: 'Node count', noun: 'a node count', required: true };
 const optionalName: Slot = { key: 'name', label: 'Cluster name', noun: 'a cluster name', required: false };
 
-/** Verbs that are coming; `/mpi run` says "not available yet" rather than "unknown". */
-export const PLANNED_VERBS: readonly string[] = ['run', 'jobs', 'logs', 'cancel', 'keep', 'cost'];
+/** Verbs that are coming; `/mpi keep` says "not available yet" rather than "unknown". */
+export const PLANNED_VERBS: readonly string[] = ['keep', 'cost'];
 
 export const VERB_SPECS: readonly VerbSpec[] = [
   {
@@ -76,6 +77,7 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     flags: [],
     schema: () => z.strictObject({}).transform(() => ({ verb: 'list' as const })),
   },
+  ...JOB_VERB_SPECS,
   {
     words: ['key', 'add'],
     positionals: [],

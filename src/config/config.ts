@@ -22,6 +22,16 @@ const EnvSchema = z.object({
   MPIBOX_MAX_TOTAL_NODES: positiveInt(10_000).default(64),
   MPIBOX_LOCAL_BASE_PORT: z.coerce.number().int().min(1024).max(65_000).default(10106),
   MPIBOX_LOCAL_SLOTS_PER_NODE: positiveInt(256).default(1),
+  MPIBOX_JOBS_PER_CLUSTER: positiveInt(64).default(1),
+  MPIBOX_LOCAL_MPIEXEC: z
+    .string()
+    .regex(
+      /^[\w./=:,+-]+( [\w./=:,+-]+)*$/,
+      'words of letters, digits and ./=:,+- separated by single spaces',
+    )
+    .default('mpiexec'),
+  MPIBOX_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  MPIBOX_JOB_LOST_AFTER_SECONDS: positiveInt(86_400).default(600),
   MPIBOX_READY_TIMEOUT_SECONDS: positiveInt(3600).default(120),
   USER: z.string().min(1).optional(),
   MPIBOX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -57,6 +67,14 @@ export interface Config {
   localBasePort: number;
   /** Local provider: MPI slots per node in the machinefile. */
   localSlotsPerNode: number;
+  /** Jobs running at once per cluster; later ones queue. */
+  jobsPerCluster: number;
+  /** Local provider: mpiexec and fixed arguments, one word each. */
+  localMpiexec: string[];
+  /** Least time between two chat calls for one cluster (Slack allows about one a second). */
+  chatIntervalInMs: number;
+  /** A running job whose node cannot be reached this long is marked lost. */
+  jobLostAfterInMs: number;
   /** How long `up` waits for every node to answer SSH. */
   readyTimeoutInMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -101,6 +119,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       localBasePort: e.MPIBOX_LOCAL_BASE_PORT,
       localSlotsPerNode: e.MPIBOX_LOCAL_SLOTS_PER_NODE,
       readyTimeoutInMs: e.MPIBOX_READY_TIMEOUT_SECONDS * 1000,
+      jobsPerCluster: e.MPIBOX_JOBS_PER_CLUSTER,
+      localMpiexec: e.MPIBOX_LOCAL_MPIEXEC.split(' '),
+      chatIntervalInMs: e.MPIBOX_CHAT_INTERVAL_MS,
+      jobLostAfterInMs: e.MPIBOX_JOB_LOST_AFTER_SECONDS * 1000,
       logLevel: e.MPIBOX_LOG_LEVEL,
       consoleUser: e.USER ?? null,
     },

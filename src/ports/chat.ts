@@ -9,8 +9,17 @@ export interface Chat {
   update(ref: MessageRef, message: Message): Promise<void>;
   /** Shows a message to one user only. */
   ephemeral(channelId: string, userId: string, message: Message): Promise<void>;
-  /** Attaches a file (UTF-8 text) in the thread of `ref`. */
-  attach(ref: MessageRef, file: { name: string; content: string; title: string }): Promise<void>;
+  /** Uploads a file (read from `path`, streamed, never held whole in memory) into the thread of `ref`. */
+  attach(ref: MessageRef, file: FileUpload): Promise<void>;
+}
+
+/** A file to upload. */
+export interface FileUpload {
+  /** File name shown in chat, e.g. `job-7.log`. */
+  name: string;
+  title: string;
+  /** Local path to read from. */
+  path: string;
 }
 
 /** Where a posted message lives. */
@@ -36,7 +45,7 @@ export type Block =
 
 export interface Button {
   /** What the click does; the surface routes it back to services with `value`. */
-  action: 'cluster-down' | 'cluster-keep';
+  action: 'cluster-down' | 'cluster-keep' | 'job-cancel';
   label: string;
   /** Opaque argument, e.g. a cluster id. */
   value: string;

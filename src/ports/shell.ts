@@ -18,6 +18,8 @@ export interface SshTarget {
 export interface ExecOptions {
   timeoutInMs: number;
   maxOutputBytes?: number;
+  /** Text sent to the command's standard input, which is then closed. */
+  stdin?: string;
   abortSignal?: AbortSignal;
 }
 

@@ -1,4 +1,5 @@
 import type { ClusterState, NodeState, ProviderKind } from '../domain/cluster.ts';
+import type { JobState } from '../domain/job.ts';
 
 /**
  * Durable state behind one port. Methods are synchronous on purpose: the SQLite adapter runs
@@ -47,6 +48,17 @@ export interface Store {
   listChannelKeys(channelId: string): KeyRow[];
   /** Removes a user's key; returns false when that user has no key with that fingerprint. */
   removeKey(userId: string, fingerprint: string): boolean;
+
+  /** Inserts a queued job and returns it with its new id (1, 2, 3… never reused). */
+  insertJob(row: NewJobRow): JobRow;
+  /** The job with this id; null when there is none. */
+  getJob(id: number): JobRow | null;
+  /** Applies a partial update; returns the new row. Throws not-found. */
+  updateJob(id: number, patch: JobPatch): JobRow;
+  /** Jobs of a cluster, newest first, at most `limit`. */
+  listJobs(clusterId: string, limit: number): JobRow[];
+  /** Jobs in any of `states`, oldest (lowest id) first; all clusters, or one when given. */
+  listJobsByState(states: readonly JobState[], clusterId?: string): JobRow[];
 
   /** Appends one line to the audit log. */
   audit(row: NewAuditRow): void;
@@ -163,3 +175,60 @@ export interface NewAuditRow {
 export interface AuditRow extends NewAuditRow {
   id: number;
 }
+
+/** What a caller supplies to queue a job. */
+export interface NewJobRow {
+  clusterId: string;
+  /** Channel of the cluster, where the job's messages go. */
+  channelId: string;
+  /** Who submitted it. */
+  userId: string;
+  /** The user's command (everything after `--`), verbatim. */
+  command: string;
+  /** MPI ranks (`-n`). */
+  ranks: number;
+  /** Ranks per node (`--ppn`); null for the machinefile's slots. */
+  ranksPerNode: number | null;
+  /** Cancel after this long running; null for no limit. */
+  timeoutInMs: number | null;
+  submittedAtMs: number;
+}
+
+/** A stored job. */
+export interface JobRow extends NewJobRow {
+  /** The `#N` users see. */
+  id: number;
+  state: JobState;
+  startedAtMs: number | null;
+  endedAtMs: number | null;
+  /** Exit status of the job's shell; null until it ends (or when it never did). */
+  exitCode: number | null;
+  /** Process (group) id of the job on node 0; null until started. */
+  pid: number | null;
+  /** Folder of the job on the cluster's shared folder (log, exit status, pid). */
+  remoteDir: string | null;
+  /** Bytes of log the bot holds in its own copy (the resume offset). */
+  logBytes: number;
+  /** The job's parent message (updated in place); null until posted. */
+  messageChannelId: string | null;
+  messageId: string | null;
+  /** Why it ended the way it did, for users (e.g. "timed out after 10 min"). */
+  note: string | null;
+}
+
+/** Fields of a job that change as it runs. */
+export type JobPatch = Partial<
+  Pick<
+    JobRow,
+    | 'state'
+    | 'startedAtMs'
+    | 'endedAtMs'
+    | 'exitCode'
+    | 'pid'
+    | 'remoteDir'
+    | 'logBytes'
+    | 'messageChannelId'
+    | 'messageId'
+    | 'note'
+  >
+>;

@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
 import { explain } from './explain.ts';
+import { resolveCluster } from './resolve-cluster.ts';
 import { clusterCard, clusterListMessage, downConfirmation, message, nodeTable } from './messages.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
@@ -20,6 +21,8 @@ export interface ClusterServiceDeps {
   tracker: TaskTracker;
   logger: Logger;
   limits: Limits;
+  /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
+  beforeDelete?: (clusterId: string) => Promise<void>;
 }
 
 /**
@@ -238,6 +241,7 @@ export class ClusterService {
   async #delete(clusterId: string): Promise<void> {
     const { store, provider, clock } = this.#deps;
     try {
+      await this.#deps.beforeDelete?.(clusterId);
       await provider.terminate(clusterId);
     } catch (error) {
       this.#deps.logger.error('cluster delete failed', { clusterId, error });
@@ -332,28 +336,8 @@ export class ClusterService {
     }
   }
 
-  /** Finds the cluster a command names, or the channel's only one; waits for work in flight. */
-  async #resolve(actor: Actor, name: string | null): Promise<ClusterRow> {
-    const { store, tracker } = this.#deps;
-    let cluster: ClusterRow | null;
-    if (name === null) {
-      const clusters = store.listLiveClusters(actor.channelId);
-      if (clusters.length !== 1) {
-        throw new MpiboxError('ambiguous', 'name needed', {
-          names: clusters.map((c) => c.name).join(', '),
-          count: clusters.length,
-        });
-      }
-      cluster = clusters[0] ?? null;
-    } else {
-      cluster = store.findLiveClusterByName(name);
-    }
-    if (!cluster || cluster.channelId !== actor.channelId) {
-      throw new MpiboxError('not-found', 'no such cluster', { name: name ?? '' });
-    }
-    // "A command that names a cluster still being created waits for it."
-    if (cluster.state === 'creating' || cluster.state === 'resizing') await tracker.waitFor(cluster.id);
-    return this.#get(cluster.id);
+  #resolve(actor: Actor, name: string | null): Promise<ClusterRow> {
+    return resolveCluster(this.#deps.store, this.#deps.tracker, actor, name);
   }
 
   #authorize(actor: Actor, cluster: ClusterRow, verb: string): void {

@@ -8,6 +8,7 @@ import type { Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
 import type { ClusterService } from './cluster-service.ts';
 import { explain } from './explain.ts';
+import type { JobService } from './job-service.ts';
 import type { KeyService } from './key-service.ts';
 import { message } from './messages.ts';
 
@@ -15,6 +16,7 @@ export interface DispatcherDeps {
   store: Store;
   clusters: ClusterService;
   keys: KeyService;
+  jobs: JobService;
   clock: Clock;
   logger: Logger;
   limits: Limits;
@@ -51,6 +53,8 @@ export class Dispatcher {
             visibility: 'ephemeral',
             message: message('Keeping clusters arrives with the reaper.'),
           });
+        case 'job-cancel':
+          return this.#deps.jobs.cancel(actor, { jobId: Number(value) });
       }
     });
   }
@@ -73,7 +77,7 @@ export class Dispatcher {
   }
 
   #route(actor: Actor, command: Command): Promise<Reply> {
-    const { clusters, keys } = this.#deps;
+    const { clusters, keys, jobs } = this.#deps;
     switch (command.verb) {
       case 'up':
         return clusters.up(actor, command);
@@ -91,6 +95,14 @@ export class Dispatcher {
         return Promise.resolve(keys.list(actor));
       case 'key-rm':
         return keys.remove(actor, command.fingerprint);
+      case 'run':
+        return jobs.run(actor, command);
+      case 'jobs':
+        return jobs.list(actor, command);
+      case 'logs':
+        return Promise.resolve(jobs.logs(actor, command));
+      case 'cancel':
+        return jobs.cancel(actor, command);
       case 'help':
         return Promise.resolve({
           visibility: 'ephemeral',

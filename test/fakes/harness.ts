@@ -1,11 +1,18 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileLogStore } from '../../src/adapters/logs/file-log-store.ts';
 import { openSqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
+import { ChatPacer } from '../../src/services/chat-pacer.ts';
 import { ClusterService } from '../../src/services/cluster-service.ts';
 import { Dispatcher } from '../../src/services/dispatcher.ts';
+import { JobService } from '../../src/services/job-service.ts';
 import { KeyService } from '../../src/services/key-service.ts';
 import { TaskTracker } from '../../src/services/task-tracker.ts';
 import { FakeClock } from './fake-clock.ts';
+import { FakeJobRunner } from './fake-job-runner.ts';
 import { FakeProvider } from './fake-provider.ts';
 import { RecordingChat } from './recording-chat.ts';
 
@@ -28,7 +35,12 @@ export class MemoryLogger implements Logger {
 
 /** Every service wired to fakes of its ports and a real in-memory SQLite store. */
 export function makeHarness(
-  options: { adminIds?: string[]; maxNodesPerCluster?: number; maxTotalNodes?: number } = {},
+  options: {
+    adminIds?: string[];
+    maxNodesPerCluster?: number;
+    maxTotalNodes?: number;
+    jobsPerCluster?: number;
+  } = {},
 ) {
   const store = openSqliteStore(':memory:');
   const provider = new FakeProvider();
@@ -42,9 +54,43 @@ export function makeHarness(
     readyTimeoutInMs: 60_000,
     adminIds: options.adminIds ?? ['UADMIN'],
   };
-  const clusters = new ClusterService({ store, provider, chat, clock, tracker, logger, limits });
+  const runner = new FakeJobRunner();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-harness-logs-'));
+  const logs = new FileLogStore(logDir);
+  const jobTracker = new TaskTracker((key, error) => logger.error('job supervisor failed', { key, error }));
+  const pacer = new ChatPacer(clock, 1000, (error) => logger.warn('chat call failed', { error }));
+  const jobs = new JobService({
+    store,
+    provider,
+    runner,
+    logs,
+    chat,
+    pacer,
+    clock,
+    logger,
+    clusterTracker: tracker,
+    jobTracker,
+    limits: {
+      jobsPerCluster: options.jobsPerCluster ?? 1,
+      launcher: ['mpiexec'],
+      cancelGraceInMs: 100,
+      lostAfterInMs: 60_000,
+      cardRefreshInMs: 3_600_000,
+      adminIds: limits.adminIds,
+    },
+  });
+  const clusters = new ClusterService({
+    store,
+    provider,
+    chat,
+    clock,
+    tracker,
+    logger,
+    limits,
+    beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
+  });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
-  const dispatcher = new Dispatcher({ store, clusters, keys, clock, logger, limits });
+  const dispatcher = new Dispatcher({ store, clusters, keys, jobs, clock, logger, limits });
   const actor = (userId: string, channelId = 'C1'): Actor => ({
     userId,
     displayName: userId.toLowerCase(),
@@ -56,7 +102,33 @@ export function makeHarness(
     await tracker.idle();
     return reply;
   };
-  return { store, provider, chat, clock, logger, tracker, clusters, keys, dispatcher, actor, run };
+  /** Waits until background work and chat calls have settled (jobs may still be running). */
+  const settle = async () => {
+    for (let round = 0; round < 5; round += 1) {
+      await tracker.idle();
+      await pacer.idle();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return {
+    store,
+    provider,
+    chat,
+    clock,
+    logger,
+    tracker,
+    jobTracker,
+    pacer,
+    runner,
+    logs,
+    jobs,
+    clusters,
+    keys,
+    dispatcher,
+    actor,
+    run,
+    settle,
+  };
 }
 
 /** Everything a command could change, to prove a refused command changed nothing. */

@@ -1,4 +1,5 @@
-import type { Chat, Message, MessageRef } from '../../src/ports/chat.ts';
+import fs from 'node:fs';
+import type { Chat, FileUpload, Message, MessageRef } from '../../src/ports/chat.ts';
 
 /** Chat that remembers every call, with the latest version of each posted message. */
 export class RecordingChat implements Chat {
@@ -22,7 +23,12 @@ export class RecordingChat implements Chat {
     this.calls.push({ method: 'ephemeral', ref: { channelId, messageId: '' }, message });
   }
 
-  async attach(ref: MessageRef, file: { name: string; content: string; title: string }): Promise<void> {
-    this.calls.push({ method: 'attach', ref, message: { text: file.content, blocks: [] } });
+  /** Attached files, read at attach time (as an upload would). */
+  readonly files: { ref: MessageRef; name: string; content: string }[] = [];
+
+  async attach(ref: MessageRef, file: FileUpload): Promise<void> {
+    const content = fs.readFileSync(file.path, 'utf8');
+    this.calls.push({ method: 'attach', ref, message: { text: file.name, blocks: [] } });
+    this.files.push({ ref, name: file.name, content });
   }
 }

@@ -37,6 +37,19 @@ describe('migrate', () => {
     ]);
   });
 
+  it('adds the jobs table and its indexes in the second schema', () => {
+    migrate(db, MIGRATIONS.slice(0, 1));
+
+    const version = migrate(db, MIGRATIONS.slice(0, 2));
+
+    expect(version).toBe(2);
+    expect(tableNames(db)).toContain('jobs');
+    expect(db.prepare(`SELECT name FROM pragma_index_list('jobs') ORDER BY name`).pluck().all()).toEqual([
+      'jobs_cluster',
+      'jobs_state',
+    ]);
+  });
+
   it('skips migrations already applied', () => {
     migrate(db);
 

@@ -96,6 +96,38 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- AUTOINCREMENT (not plain rowid) so the #N users saw in chat is never handed out again,
+      -- even after the newest job row is deleted. No cascade: clusters are only ever marked
+      -- deleted, and a job's history outlives its cluster.
+      CREATE TABLE jobs (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        cluster_id         TEXT NOT NULL REFERENCES clusters (id),
+        channel_id         TEXT NOT NULL,
+        user_id            TEXT NOT NULL,
+        command            TEXT NOT NULL,
+        ranks              INTEGER NOT NULL,
+        ranks_per_node     INTEGER,
+        timeout_ms         INTEGER,
+        state              TEXT NOT NULL
+          CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'lost')),
+        submitted_at_ms    INTEGER NOT NULL,
+        started_at_ms      INTEGER,
+        ended_at_ms        INTEGER,
+        exit_code          INTEGER,
+        pid                INTEGER,
+        remote_dir         TEXT,
+        log_bytes          INTEGER NOT NULL DEFAULT 0,
+        message_channel_id TEXT,
+        message_id         TEXT,
+        note               TEXT
+      );
+      CREATE INDEX jobs_cluster ON jobs (cluster_id, id);
+      CREATE INDEX jobs_state ON jobs (state, id);
+    `,
+  },
 ];
 
 /** The schema version recorded in the database (0 for a new, empty one). */

@@ -86,6 +86,40 @@ describe('SqliteStore (file database)', () => {
     }
   });
 
+  it('moves a schema 1 database with a cluster to the current schema, keeping it and adding jobs', () => {
+    const raw = new Sqlite(path);
+    migrate(raw, MIGRATIONS.slice(0, 1));
+    // Written with schema 1's own SQL, as a build from before jobs would have left it.
+    raw
+      .prepare(
+        `INSERT INTO clusters (id, name, channel_id, owner_id, provider, size, spot, node_count, state,
+           created_at_ms, updated_at_ms)
+         VALUES ('c-1', 'alpha', 'C1', 'U1', 'azure', 'Standard_HB120rs_v3', 1, 3, 'ready', 1000, 2000)`,
+      )
+      .run();
+    raw.close();
+
+    const store = openSqliteStore(path);
+    const row = store.getCluster('c-1');
+    const job = store.insertJob({
+      clusterId: 'c-1',
+      channelId: 'C1',
+      userId: 'U1',
+      command: 'hostname',
+      ranks: 2,
+      ranksPerNode: null,
+      timeoutInMs: null,
+      submittedAtMs: 3_000,
+    });
+    const queued = store.listJobsByState(['queued'], 'c-1');
+    store.close();
+
+    expect(pragmaOf(path, 'user_version')).toBe(MIGRATIONS.length);
+    expect(row).toMatchObject({ ...cluster, state: 'ready', updatedAtMs: 2_000 });
+    expect(job).toMatchObject({ id: 1, clusterId: 'c-1', state: 'queued', logBytes: 0 });
+    expect(queued).toEqual([job]);
+  });
+
   it('applies a newly appended migration on open and keeps existing rows', () => {
     const old = openSqliteStore(path);
     old.insertCluster(cluster);
@@ -95,8 +129,8 @@ describe('SqliteStore (file database)', () => {
     old.close();
     const next = {
       version: MIGRATIONS.length + 1,
-      sql: `CREATE TABLE jobs (id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL REFERENCES clusters (id));
-            INSERT INTO jobs (id, cluster_id) SELECT 'j-' || id, id FROM clusters;`,
+      sql: `CREATE TABLE labels (id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL REFERENCES clusters (id));
+            INSERT INTO labels (id, cluster_id) SELECT 'l-' || id, id FROM clusters;`,
     };
 
     const store = openSqliteStore(path, [...MIGRATIONS, next]);
@@ -108,8 +142,8 @@ describe('SqliteStore (file database)', () => {
     expect(nodes.map((node) => node.name)).toEqual(['alpha-0']);
     expect(pragmaOf(path, 'user_version')).toBe(MIGRATIONS.length + 1);
     const db = new Sqlite(path, { readonly: true });
-    expect(db.prepare('SELECT id, cluster_id AS clusterId FROM jobs').all()).toEqual([
-      { id: 'j-c-1', clusterId: 'c-1' },
+    expect(db.prepare('SELECT id, cluster_id AS clusterId FROM labels').all()).toEqual([
+      { id: 'l-c-1', clusterId: 'c-1' },
     ]);
     db.close();
   });

@@ -1,23 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { MpiboxError } from '../../domain/errors.ts';
-import type { KeyRow, NewClusterRow, NewNodeRow } from '../../ports/store.ts';
+import type { KeyRow, NewNodeRow } from '../../ports/store.ts';
+import { caught, newCluster } from './fixtures.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
-
-function newCluster(overrides: Partial<NewClusterRow> = {}): NewClusterRow {
-  return {
-    id: 'c-1',
-    name: 'alpha',
-    channelId: 'C1',
-    ownerId: 'U1',
-    provider: 'local',
-    size: 'Standard_D2s_v5',
-    spot: false,
-    nodeCount: 2,
-    createdAtMs: 1_000,
-    ...overrides,
-  };
-}
 
 function newNode(index: number, overrides: Partial<NewNodeRow> = {}): NewNodeRow {
   return {
@@ -42,17 +28,6 @@ function newKey(overrides: Partial<KeyRow> = {}): KeyRow {
     addedAtMs: 5_000,
     ...overrides,
   };
-}
-
-/** Runs `work` and returns the MpiboxError it throws (fails the test if it throws nothing else). */
-function caught(work: () => unknown): MpiboxError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MpiboxError);
-    return error as MpiboxError;
-  }
-  throw new Error('expected an MpiboxError, nothing was thrown');
 }
 
 describe('SqliteStore', () => {

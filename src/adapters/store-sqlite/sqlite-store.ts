@@ -1,21 +1,25 @@
 import Sqlite, { type Database } from 'better-sqlite3';
 
 import { MpiboxError } from '../../domain/errors.ts';
+import type { JobState } from '../../domain/job.ts';
 import type {
   AuditRow,
   ClusterPatch,
   ClusterRow,
+  JobPatch,
+  JobRow,
   KeyRow,
   NewAuditRow,
   NewClusterRow,
+  NewJobRow,
   NewNodeRow,
   NodeRow,
   Store,
   UsageRow,
 } from '../../ports/store.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
-import { toClusterRow, toFlag, toNodeRow } from './rows.ts';
-import { prepareStatements, type Statements } from './statements.ts';
+import { toClusterRow, toFlag, toJobRow, toNodeRow } from './rows.ts';
+import { prepareStatements, toJobUpdateParams, type Statements } from './statements.ts';
 
 /**
  * Opens (creating if needed) the SQLite database at `path` — `':memory:'` for a throwaway one —
@@ -201,6 +205,40 @@ export class SqliteStore implements Store {
 
   removeKey(userId: string, fingerprint: string): boolean {
     return this.transaction(() => this.#sql.removeKey.run(userId, fingerprint)).changes > 0;
+  }
+
+  insertJob(row: NewJobRow): JobRow {
+    try {
+      return toJobRow(this.transaction(() => this.#sql.insertJob.get(row))!);
+    } catch (error) {
+      throw clusterMissing(error, row.clusterId);
+    }
+  }
+
+  getJob(id: number): JobRow | null {
+    const record = this.#sql.getJob.get(id);
+    return record ? toJobRow(record) : null;
+  }
+
+  updateJob(id: number, patch: JobPatch): JobRow {
+    const record = this.transaction(() => this.#sql.updateJob.get(toJobUpdateParams(id, patch)));
+    if (!record) {
+      throw new MpiboxError('not-found', 'no job with this id', { id });
+    }
+    return toJobRow(record);
+  }
+
+  listJobs(clusterId: string, limit: number): JobRow[] {
+    return this.#sql.listJobs.all(clusterId, limit).map(toJobRow);
+  }
+
+  listJobsByState(states: readonly JobState[], clusterId?: string): JobRow[] {
+    const params = { states: JSON.stringify(states) };
+    const records =
+      clusterId === undefined
+        ? this.#sql.listJobsByState.all(params)
+        : this.#sql.listJobsByStateInCluster.all({ ...params, clusterId });
+    return records.map(toJobRow);
   }
 
   audit(row: NewAuditRow): void {

@@ -1,13 +1,16 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-import type { AuditRow, KeyRow, NewAuditRow, UsageRow } from '../../ports/store.ts';
+import type { AuditRow, JobPatch, KeyRow, NewAuditRow, NewJobRow, UsageRow } from '../../ports/store.ts';
 import {
   AUDIT_COLUMNS,
   CLUSTER_COLUMNS,
+  JOB_COLUMNS,
   KEY_COLUMNS,
   NODE_COLUMNS,
   USAGE_COLUMNS,
+  toFlag,
   type ClusterRecord,
+  type JobRecord,
   type NodeRecord,
 } from './rows.ts';
 
@@ -43,6 +46,58 @@ export interface ClusterUpdateParams {
   lastError: string | null;
 }
 
+/** Parameters of `updateJob`: each `set…` flag says whether its column is in the patch. */
+export interface JobUpdateParams {
+  id: number;
+  setState: 0 | 1;
+  state: string | null;
+  setStartedAtMs: 0 | 1;
+  startedAtMs: number | null;
+  setEndedAtMs: 0 | 1;
+  endedAtMs: number | null;
+  setExitCode: 0 | 1;
+  exitCode: number | null;
+  setPid: 0 | 1;
+  pid: number | null;
+  setRemoteDir: 0 | 1;
+  remoteDir: string | null;
+  setLogBytes: 0 | 1;
+  logBytes: number | null;
+  setMessageChannelId: 0 | 1;
+  messageChannelId: string | null;
+  setMessageId: 0 | 1;
+  messageId: string | null;
+  setNote: 0 | 1;
+  note: string | null;
+}
+
+/** `patch` as `updateJob` binds it: undefined means "leave as is", null means "clear". */
+export function toJobUpdateParams(id: number, patch: JobPatch): JobUpdateParams {
+  return {
+    id,
+    setState: toFlag(patch.state !== undefined),
+    state: patch.state ?? null,
+    setStartedAtMs: toFlag(patch.startedAtMs !== undefined),
+    startedAtMs: patch.startedAtMs ?? null,
+    setEndedAtMs: toFlag(patch.endedAtMs !== undefined),
+    endedAtMs: patch.endedAtMs ?? null,
+    setExitCode: toFlag(patch.exitCode !== undefined),
+    exitCode: patch.exitCode ?? null,
+    setPid: toFlag(patch.pid !== undefined),
+    pid: patch.pid ?? null,
+    setRemoteDir: toFlag(patch.remoteDir !== undefined),
+    remoteDir: patch.remoteDir ?? null,
+    setLogBytes: toFlag(patch.logBytes !== undefined),
+    logBytes: patch.logBytes ?? null,
+    setMessageChannelId: toFlag(patch.messageChannelId !== undefined),
+    messageChannelId: patch.messageChannelId ?? null,
+    setMessageId: toFlag(patch.messageId !== undefined),
+    messageId: patch.messageId ?? null,
+    setNote: toFlag(patch.note !== undefined),
+    note: patch.note ?? null,
+  };
+}
+
 /** Every statement the store runs, prepared once per connection. */
 export interface Statements {
   insertCluster: Statement<[ClusterInsertParams], ClusterRecord>;
@@ -67,6 +122,13 @@ export interface Statements {
   removeKey: Statement<[string, string]>;
   insertAudit: Statement<[NewAuditRow]>;
   listAudit: Statement<[number], AuditRow>;
+  insertJob: Statement<[NewJobRow], JobRecord>;
+  getJob: Statement<[number], JobRecord>;
+  updateJob: Statement<[JobUpdateParams], JobRecord>;
+  listJobs: Statement<[string, number], JobRecord>;
+  /** `states` is a JSON array of state names. */
+  listJobsByState: Statement<[{ states: string }], JobRecord>;
+  listJobsByStateInCluster: Statement<[{ states: string; clusterId: string }], JobRecord>;
 }
 
 /** Live means not deleted and not failed; must match the partial index `clusters_live_name`. */
@@ -149,5 +211,35 @@ export function prepareStatements(db: Database): Statements {
       INSERT INTO audit_log (at_ms, user_id, channel_id, text, result)
       VALUES (@atMs, @userId, @channelId, @text, @result)`),
     listAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`),
+    insertJob: db.prepare(`
+      INSERT INTO jobs (cluster_id, channel_id, user_id, command, ranks, ranks_per_node, timeout_ms, state,
+        submitted_at_ms)
+      VALUES (@clusterId, @channelId, @userId, @command, @ranks, @ranksPerNode, @timeoutInMs, 'queued',
+        @submittedAtMs)
+      RETURNING ${JOB_COLUMNS}`),
+    getJob: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
+    updateJob: db.prepare(`
+      UPDATE jobs SET
+        ${patched('state', 'state')},
+        ${patched('started_at_ms', 'startedAtMs')},
+        ${patched('ended_at_ms', 'endedAtMs')},
+        ${patched('exit_code', 'exitCode')},
+        ${patched('pid', 'pid')},
+        ${patched('remote_dir', 'remoteDir')},
+        ${patched('log_bytes', 'logBytes')},
+        ${patched('message_channel_id', 'messageChannelId')},
+        ${patched('message_id', 'messageId')},
+        ${patched('note', 'note')}
+      WHERE id = @id
+      RETURNING ${JOB_COLUMNS}`),
+    listJobs: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE cluster_id = ? ORDER BY id DESC LIMIT ?`),
+    // better-sqlite3 cannot bind an array, so the state list arrives as one JSON text and
+    // json_each unpacks it: one prepared statement serves any number of states.
+    listJobsByState: db.prepare(`
+      SELECT ${JOB_COLUMNS} FROM jobs
+      WHERE state IN (SELECT value FROM json_each(@states)) ORDER BY id`),
+    listJobsByStateInCluster: db.prepare(`
+      SELECT ${JOB_COLUMNS} FROM jobs
+      WHERE cluster_id = @clusterId AND state IN (SELECT value FROM json_each(@states)) ORDER BY id`),
   };
 }

@@ -1,0 +1,128 @@
+import { shellQuote } from './job.ts';
+
+/**
+ * The remote side of a job, as shell text. Everything mpibox itself puts on these command
+ * lines (paths, ids, rank counts) is quoted with `shellQuote`; only the user's own command,
+ * the text after `--`, reaches the shell as written.
+ */
+
+/** Files of a job inside its remote folder. */
+export function jobFiles(remoteDir: string) {
+  return {
+    script: `${remoteDir}/job.sh`,
+    log: `${remoteDir}/log`,
+    pid: `${remoteDir}/pid`,
+    exit: `${remoteDir}/exit`,
+  };
+}
+
+/** Where a job's folder lives on the cluster's shared folder. */
+export function jobRemoteDir(sharedDir: string, jobId: number): string {
+  return `${sharedDir}/.mpibox/jobs/${jobId}`;
+}
+
+export interface JobScriptInput {
+  jobId: number;
+  remoteDir: string;
+  /** Folder the job starts in. */
+  workDir: string;
+  /** mpiexec and its arguments, one word each (quoted here). */
+  mpiexecArgv: readonly string[];
+  /** The user's command, verbatim. */
+  userCommand: string;
+}
+
+/**
+ * The job's script. It records its own pid (it runs as a session leader, so this is also its
+ * process group), exports MPIBOX_JOB_ID (passed to every rank with `-x`, so `cancel` can find
+ * stray ranks on any node), runs mpiexec with the user's command appended, and writes the exit
+ * status atomically beside the log.
+ */
+export function jobScript(input: JobScriptInput): string {
+  const files = jobFiles(input.remoteDir);
+  const mpiexec = input.mpiexecArgv.map(shellQuote).join(' ');
+  return [
+    '#!/bin/sh',
+    `# mpibox job ${input.jobId}`,
+    `echo $$ > ${shellQuote(files.pid)}.tmp && mv ${shellQuote(files.pid)}.tmp ${shellQuote(files.pid)}`,
+    `MPIBOX_JOB_ID=${shellQuote(String(input.jobId))}; export MPIBOX_JOB_ID`,
+    `cd ${shellQuote(input.workDir)} || { echo 'mpibox: cannot enter the work folder' >> ${shellQuote(files.log)}; echo 127 > ${shellQuote(files.exit)}; exit 127; }`,
+    '{',
+    `${mpiexec} ${input.userCommand}`,
+    // The user's text may end in a comment or an open quote; the newline above ends it.
+    `} >> ${shellQuote(files.log)} 2>&1 < /dev/null`,
+    'status=$?',
+    `echo "$status" > ${shellQuote(files.exit)}.tmp && mv ${shellQuote(files.exit)}.tmp ${shellQuote(files.exit)}`,
+    '',
+  ].join('\n');
+}
+
+/** mpiexec's words for a job: the configured launcher, the machinefile, ranks, ranks per node. */
+export function mpiexecArgv(input: {
+  launcher: readonly string[];
+  machinefile: string;
+  ranks: number;
+  ranksPerNode: number | null;
+}): string[] {
+  const argv = [...input.launcher, '--machinefile', input.machinefile, '-n', String(input.ranks)];
+  if (input.ranksPerNode !== null) argv.push('--map-by', `ppr:${input.ranksPerNode}:node`);
+  argv.push('-x', 'MPIBOX_JOB_ID');
+  return argv;
+}
+
+/**
+ * Starts the script detached, unless the folder exists already (a retry after a crash: the
+ * job started then, and must not start twice), and prints the job's pid. `mkdir` is the lock.
+ */
+export function launchCommand(remoteDir: string): string {
+  const files = jobFiles(remoteDir);
+  const dir = shellQuote(remoteDir);
+  return [
+    `mkdir -p "$(dirname ${dir})"`,
+    `if mkdir ${dir} 2>/dev/null; then`,
+    `  cat > ${shellQuote(files.script)} && : >> ${shellQuote(files.log)}`,
+    `  setsid sh ${shellQuote(files.script)} < /dev/null > /dev/null 2>&1 &`,
+    'else',
+    '  cat > /dev/null',
+    'fi',
+    'i=0',
+    `while [ ! -s ${shellQuote(files.pid)} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`,
+    `cat ${shellQuote(files.pid)}`,
+  ].join('\n');
+}
+
+/**
+ * Streams the log from byte `fromByte` (0-based) and returns when the job's process is gone
+ * and the log is read to its end; then prints a trailer on stderr: the exit status, or
+ * `vanished`.
+ */
+export function followCommand(remoteDir: string, pid: number, fromByte: number): string {
+  const files = jobFiles(remoteDir);
+  return [
+    `tail -c +${fromByte + 1} --pid=${pid} -s 0.2 -f ${shellQuote(files.log)} || exit 3`,
+    `if [ -s ${shellQuote(files.exit)} ]; then printf 'exit %s\\n' "$(cat ${shellQuote(files.exit)})" >&2; else echo vanished >&2; fi`,
+  ].join('\n');
+}
+
+/** Stops a job's process group on node 0: TERM, a grace period, then KILL. */
+export function cancelGroupCommand(pid: number, graceInMs: number): string {
+  const rounds = Math.max(1, Math.ceil(graceInMs / 100));
+  return [
+    `kill -TERM -- -${pid} 2>/dev/null`,
+    'i=0',
+    `while kill -0 -- -${pid} 2>/dev/null && [ $i -lt ${rounds} ]; do sleep 0.1; i=$((i+1)); done`,
+    `kill -KILL -- -${pid} 2>/dev/null`,
+    'true',
+  ].join('\n');
+}
+
+/** Kills every process on a node that carries the job's id in its environment. */
+export function sweepCommand(jobId: number): string {
+  const marker = shellQuote(`MPIBOX_JOB_ID=${jobId}`);
+  return [
+    'for p in /proc/[0-9]*; do',
+    `  if tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${marker}; then kill -KILL "\${p#/proc/}" 2>/dev/null; fi`,
+    'done',
+    'true',
+  ].join('\n');
+}

@@ -1,0 +1,442 @@
+import { StringDecoder } from 'node:string_decoder';
+import { MpiboxError, isMpiboxError } from '../domain/errors.ts';
+import { jobRemoteDir, jobScript, mpiexecArgv } from '../domain/job-script.ts';
+import { isTerminal, type JobState } from '../domain/job.ts';
+import { canModifyCluster } from '../domain/policy.ts';
+import type { Chat, MessageRef } from '../ports/chat.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
+import type { JobOutcome, JobRunner } from '../ports/job-runner.ts';
+import type { LogStore } from '../ports/log-store.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
+import type { Actor, Reply } from './actor.ts';
+import type { ChatPacer } from './chat-pacer.ts';
+import { explain } from './explain.ts';
+import { jobCard, jobListMessage } from './job-messages.ts';
+import { LogThread } from './log-thread.ts';
+import { message } from './messages.ts';
+import { resolveCluster } from './resolve-cluster.ts';
+import type { TaskTracker } from './task-tracker.ts';
+
+export interface JobLimits {
+  /** Jobs running at once per cluster; the rest wait in FIFO order. */
+  jobsPerCluster: number;
+  /** mpiexec and fixed arguments for this provider, one word each. */
+  launcher: readonly string[];
+  /** Between SIGTERM and SIGKILL on cancel. */
+  cancelGraceInMs: number;
+  /** A job whose node cannot be reached for this long is marked lost. */
+  lostAfterInMs: number;
+  /** How often the parent message refreshes its elapsed time. */
+  cardRefreshInMs: number;
+  adminIds: readonly string[];
+}
+
+export interface JobServiceDeps {
+  store: Store;
+  provider: CloudProvider;
+  runner: JobRunner;
+  logs: LogStore;
+  chat: Chat;
+  pacer: ChatPacer;
+  clock: Clock;
+  logger: Logger;
+  /** Cluster operations (waited for when a command names a cluster being created). */
+  clusterTracker: TaskTracker;
+  /** Job supervisors: one long task per running job. */
+  jobTracker: TaskTracker;
+  limits: JobLimits;
+}
+
+/**
+ * Jobs: `/mpi run` queues a job, a supervisor per running job starts it detached on node 0,
+ * follows its log by byte offset into the bot's own copy and the chat thread, re-attaches
+ * after dropped connections and restarts, and records how it ended.
+ */
+export class JobService {
+  readonly #deps: JobServiceDeps;
+  readonly #supervised = new Set<number>();
+
+  constructor(deps: JobServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async run(
+    actor: Actor,
+    request: {
+      cluster: string | null;
+      ranks: number | null;
+      ranksPerNode: number | null;
+      timeoutInMs: number | null;
+      command: string;
+    },
+  ): Promise<Reply> {
+    const { store, provider, clock, clusterTracker } = this.#deps;
+    const cluster = await resolveCluster(store, clusterTracker, actor, request.cluster);
+    if (cluster.state !== 'ready')
+      throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: cluster.state });
+    const info = await provider.info(cluster.id);
+    if (!info) throw new MpiboxError('provider', 'the cluster has no nodes', { name: cluster.name });
+    const slots = info.nodes.reduce((sum, node) => sum + node.slots, 0);
+    const ranks = request.ranks ?? (request.ranksPerNode ? request.ranksPerNode * info.nodes.length : slots);
+    const capacity = request.ranksPerNode ? request.ranksPerNode * info.nodes.length : slots;
+    if (ranks > capacity) {
+      throw new MpiboxError(
+        'bad-input',
+        `${cluster.name} has room for ${capacity} ranks (${info.nodes.length} nodes × ${request.ranksPerNode ?? slots / info.nodes.length}); -n ${ranks} would oversubscribe it. Use fewer ranks or \`/mpi resize\``,
+        {},
+      );
+    }
+    const job = store.insertJob({
+      clusterId: cluster.id,
+      channelId: cluster.channelId,
+      userId: actor.userId,
+      command: request.command,
+      ranks,
+      ranksPerNode: request.ranksPerNode,
+      timeoutInMs: request.timeoutInMs,
+      submittedAtMs: clock.nowInMs(),
+    });
+    const ahead = store
+      .listJobsByState(['queued', 'running'], cluster.id)
+      .filter((other) => other.id < job.id).length;
+    const ref = await this.#deps.chat.post(
+      cluster.channelId,
+      jobCard(job, cluster.name, clock.nowInMs(), ahead),
+    );
+    store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+    this.#schedule(cluster.id);
+    const queued = ahead >= this.#deps.limits.jobsPerCluster;
+    return {
+      visibility: 'ephemeral',
+      message: message(
+        `Job #${job.id} on \`${cluster.name}\` (${ranks} ranks)${queued ? `: queued behind ${ahead} job(s)` : ': starting'}. ` +
+          'Its log streams into the thread of the job message.',
+      ),
+    };
+  }
+
+  async list(actor: Actor, request: { cluster: string | null }): Promise<Reply> {
+    const cluster = await resolveCluster(this.#deps.store, this.#deps.clusterTracker, actor, request.cluster);
+    const jobs = this.#deps.store.listJobs(cluster.id, 15);
+    return {
+      visibility: 'ephemeral',
+      message: jobListMessage(cluster.name, jobs, this.#deps.clock.nowInMs()),
+    };
+  }
+
+  logs(actor: Actor, request: { jobId: number; tail: number | null }): Reply {
+    const job = this.#visibleJob(actor, request.jobId);
+    const lines = request.tail ?? 50;
+    const text = this.#deps.logs.tail(job.id, lines, 64 * 1024);
+    if (text === '')
+      return {
+        visibility: 'ephemeral',
+        message: message(`Job #${job.id} has no output yet (${job.state}).`),
+      };
+    const shown = text.length > 2_900 ? text.slice(text.length - 2_900) : text;
+    return {
+      visibility: 'ephemeral',
+      message: message(`Last ${lines} lines of job #${job.id} (${job.state}):\n${shown}`, [
+        { kind: 'text', text: `Last lines of job #${job.id} (${job.state}):` },
+        { kind: 'code', text: shown },
+      ]),
+    };
+  }
+
+  async cancel(actor: Actor, request: { jobId: number }): Promise<Reply> {
+    const job = this.#visibleJob(actor, request.jobId);
+    const cluster = this.#cluster(job.clusterId);
+    const allowed =
+      job.userId === actor.userId || canModifyCluster(actor.userId, cluster, this.#deps.limits.adminIds);
+    if (!allowed)
+      throw new MpiboxError('forbidden', 'not owner', {
+        verb: 'cancel job',
+        name: `#${job.id}`,
+        ownerId: job.userId,
+      });
+    if (isTerminal(job.state)) {
+      return { visibility: 'ephemeral', message: message(`Job #${job.id} already ended (${job.state}).`) };
+    }
+    await this.#stop(job.id, `cancelled by <@${actor.userId}>`);
+    return {
+      visibility: 'ephemeral',
+      message: message(`Cancelling job #${job.id}: every process of it on every node is being stopped.`),
+    };
+  }
+
+  /** Before a cluster is deleted: queued and running jobs end as cancelled, with the reason. */
+  async stopAllOnCluster(clusterId: string, note: string): Promise<void> {
+    for (const job of this.#deps.store.listJobsByState(['queued', 'running'], clusterId)) {
+      await this.#stop(job.id, note).catch((error: unknown) =>
+        this.#deps.logger.warn('job stop failed', { jobId: job.id, error }),
+      );
+    }
+    for (const job of this.#deps.store.listJobsByState(['queued', 'running', 'cancelled'], clusterId)) {
+      await this.#deps.jobTracker.waitFor(`job-${job.id}`);
+    }
+  }
+
+  /** After a restart: re-attach to running jobs and start queued ones. */
+  recoverAll(): void {
+    const { store } = this.#deps;
+    for (const job of store.listJobsByState(['running'])) this.#supervise(job.id);
+    for (const clusterId of new Set(store.listJobsByState(['queued']).map((job) => job.clusterId)))
+      this.#schedule(clusterId);
+  }
+
+  /** Starts queued jobs while the cluster has free run slots. */
+  #schedule(clusterId: string): void {
+    const { store, clock, limits } = this.#deps;
+    const running = store.listJobsByState(['running'], clusterId).length;
+    const queued = store.listJobsByState(['queued'], clusterId);
+    for (const job of queued.slice(0, Math.max(0, limits.jobsPerCluster - running))) {
+      store.updateJob(job.id, { state: 'running', startedAtMs: clock.nowInMs() });
+      this.#supervise(job.id);
+    }
+  }
+
+  #supervise(jobId: number): void {
+    if (this.#supervised.has(jobId)) return;
+    this.#supervised.add(jobId);
+    void this.#deps.jobTracker.run(`job-${jobId}`, async () => {
+      try {
+        await this.#runToEnd(jobId);
+      } finally {
+        this.#supervised.delete(jobId);
+        const job = this.#deps.store.getJob(jobId);
+        if (job) this.#schedule(job.clusterId);
+      }
+    });
+  }
+
+  async #runToEnd(jobId: number): Promise<void> {
+    const { store, logs, clock, logger, limits } = this.#deps;
+    let job = this.#job(jobId);
+    const cluster = this.#cluster(job.clusterId);
+    let info = await this.#deps.provider.info(cluster.id).catch(() => null);
+    if (!info || !info.nodes[0])
+      return this.#finish(jobId, { kind: 'vanished' }, 'its cluster has no nodes any more');
+    const target = () => ({ host: info!.nodes[0]!.host, port: info!.nodes[0]!.port, user: info!.user });
+
+    if (job.pid === null) {
+      try {
+        job = await this.#start(job, cluster, info, target());
+      } catch (error) {
+        logger.warn('job start failed', { jobId, error });
+        return this.#finish(jobId, null, `it could not start: ${explain(error)}`);
+      }
+      if (job.state === 'cancelled') await this.#stop(jobId, job.note ?? 'cancelled');
+    }
+    await this.#updateCard(jobId);
+
+    const parent = this.#parentRef(job);
+    const thread = parent
+      ? new LogThread(this.#deps.chat, this.#deps.pacer, job.clusterId, parent, `log-${jobId}`)
+      : null;
+    const decoder = new StringDecoder('utf8');
+    const timers = this.#startTimers(job);
+    let lastSavedAtMs = clock.nowInMs();
+    let unreachableSinceMs: number | null = null;
+    let backoffInMs = 250;
+    let outcome: JobOutcome | null = null;
+    try {
+      while (outcome === null) {
+        try {
+          outcome = await this.#deps.runner.follow(
+            target(),
+            { remoteDir: job.remoteDir ?? '', pid: job.pid ?? 0, fromByte: logs.size(jobId) },
+            (chunk) => {
+              logs.append(jobId, chunk);
+              thread?.push(decoder.write(chunk));
+              unreachableSinceMs = null;
+              if (clock.nowInMs() - lastSavedAtMs >= 1000) {
+                lastSavedAtMs = clock.nowInMs();
+                store.updateJob(jobId, { logBytes: logs.size(jobId) });
+              }
+            },
+          );
+        } catch (error) {
+          if (!isMpiboxError(error)) throw error;
+          const current = this.#job(jobId);
+          const clusterNow = store.getCluster(job.clusterId);
+          if (
+            isTerminal(current.state) ||
+            !clusterNow ||
+            clusterNow.state === 'deleted' ||
+            clusterNow.state === 'deleting'
+          ) {
+            outcome = { kind: 'vanished' };
+            break;
+          }
+          unreachableSinceMs ??= clock.nowInMs();
+          if (clock.nowInMs() - unreachableSinceMs > limits.lostAfterInMs) {
+            outcome = { kind: 'vanished' };
+            store.updateJob(jobId, {
+              note: `node 0 was unreachable for ${Math.round(limits.lostAfterInMs / 60_000)} min: ${explain(error)}`,
+            });
+            break;
+          }
+          logger.info('log connection lost; resuming', {
+            jobId,
+            fromByte: logs.size(jobId),
+            code: error.code,
+          });
+          await clock.sleep(backoffInMs);
+          backoffInMs = Math.min(backoffInMs * 2, 10_000);
+          info = (await this.#deps.provider.info(job.clusterId).catch(() => null)) ?? info;
+        }
+      }
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      thread?.push(decoder.end());
+      await thread?.finish();
+      logs.close(jobId);
+    }
+    await this.#finish(jobId, outcome, null);
+  }
+
+  async #start(
+    job: JobRow,
+    cluster: ClusterRow,
+    info: ClusterInfo,
+    target: { host: string; port: number; user: string },
+  ): Promise<JobRow> {
+    const remoteDir = jobRemoteDir(info.sharedDir, job.id);
+    const script = jobScript({
+      jobId: job.id,
+      remoteDir,
+      workDir: info.workDir,
+      mpiexecArgv: mpiexecArgv({
+        launcher: this.#deps.limits.launcher,
+        machinefile: info.machinefilePath,
+        ranks: job.ranks,
+        ranksPerNode: job.ranksPerNode,
+      }),
+      userCommand: job.command,
+    });
+    const { pid } = await this.#deps.runner.start(target, { remoteDir, script });
+    this.#deps.logger.info('job started', { jobId: job.id, cluster: cluster.name, pid });
+    return this.#deps.store.updateJob(job.id, { pid, remoteDir });
+  }
+
+  /** Timeout and elapsed-time refresh, measured from the job's recorded start. */
+  #startTimers(job: JobRow): NodeJS.Timeout[] {
+    const { clock, limits } = this.#deps;
+    const timers: NodeJS.Timeout[] = [];
+    if (job.timeoutInMs !== null && job.startedAtMs !== null) {
+      const remaining = Math.max(0, job.startedAtMs + job.timeoutInMs - clock.nowInMs());
+      const minutes = Math.round(job.timeoutInMs / 60_000);
+      const limit = minutes >= 1 ? `${minutes} min` : `${Math.round(job.timeoutInMs / 1000)} s`;
+      timers.push(
+        setTimeout(() => {
+          void this.#stop(job.id, `timed out after ${limit} (--timeout)`).catch((error: unknown) =>
+            this.#deps.logger.warn('timeout cancel failed', { jobId: job.id, error }),
+          );
+        }, remaining),
+      );
+    }
+    const refresh = setInterval(() => void this.#updateCard(job.id), limits.cardRefreshInMs);
+    timers.push(refresh);
+    return timers;
+  }
+
+  /** Marks a job cancelled (with why) and stops its processes on every node. */
+  async #stop(jobId: number, note: string): Promise<void> {
+    const { store, clock, provider, runner, limits } = this.#deps;
+    const job = this.#job(jobId);
+    if (isTerminal(job.state)) return;
+    const wasQueued = job.state === 'queued';
+    store.updateJob(jobId, {
+      state: 'cancelled',
+      note,
+      ...(wasQueued ? { endedAtMs: clock.nowInMs() } : {}),
+    });
+    if (wasQueued || job.pid === null || job.remoteDir === null) {
+      await this.#updateCard(jobId);
+      return;
+    }
+    const info = await provider.info(job.clusterId);
+    const targets = (info?.nodes ?? []).map((node) => ({
+      host: node.host,
+      port: node.port,
+      user: info?.user ?? '',
+    }));
+    await runner.cancel(targets, { jobId, remoteDir: job.remoteDir, pid: job.pid }, limits.cancelGraceInMs);
+  }
+
+  /** Records how a job ended, updates its message and attaches the complete log. */
+  async #finish(jobId: number, outcome: JobOutcome | null, note: string | null): Promise<void> {
+    const { store, clock, logs, chat } = this.#deps;
+    const job = this.#job(jobId);
+    const patch: JobPatch = { endedAtMs: job.endedAtMs ?? clock.nowInMs(), logBytes: logs.size(jobId) };
+    if (outcome?.kind === 'exited') patch.exitCode = outcome.exitCode;
+    if (!isTerminal(job.state)) {
+      const state: JobState =
+        outcome === null
+          ? 'failed'
+          : outcome.kind === 'vanished'
+            ? 'lost'
+            : outcome.exitCode === 0
+              ? 'succeeded'
+              : 'failed';
+      patch.state = state;
+      patch.note =
+        note ??
+        job.note ??
+        (state === 'lost'
+          ? 'its processes ended without writing an exit status (node restarted or killed?)'
+          : null);
+    }
+    store.updateJob(jobId, patch);
+    await this.#updateCard(jobId);
+    const parent = this.#parentRef(job);
+    if (parent && logs.size(jobId) > 0) {
+      await this.#deps.pacer.submit(job.clusterId, `attach-${jobId}`, () =>
+        chat.attach(parent, {
+          name: `job-${jobId}.log`,
+          title: `Complete log of job #${jobId}`,
+          path: logs.path(jobId),
+        }),
+      );
+    }
+  }
+
+  async #updateCard(jobId: number): Promise<void> {
+    const job = this.#job(jobId);
+    const parent = this.#parentRef(job);
+    const cluster = this.#deps.store.getCluster(job.clusterId);
+    if (!parent || !cluster) return;
+    await this.#deps.pacer.submit(job.clusterId, `card-${jobId}`, async () => {
+      const latest = this.#job(jobId); // the newest state when our turn comes
+      await this.#deps.chat.update(parent, jobCard(latest, cluster.name, this.#deps.clock.nowInMs()));
+    });
+  }
+
+  /** A job of a cluster in the caller's channel. */
+  #visibleJob(actor: Actor, jobId: number): JobRow {
+    const job = this.#deps.store.getJob(jobId);
+    if (!job || job.channelId !== actor.channelId)
+      throw new MpiboxError('not-found', 'no such job', { jobId });
+    return job;
+  }
+
+  #parentRef(job: JobRow): MessageRef | null {
+    return job.messageChannelId && job.messageId
+      ? { channelId: job.messageChannelId, messageId: job.messageId }
+      : null;
+  }
+
+  #job(jobId: number): JobRow {
+    const job = this.#deps.store.getJob(jobId);
+    if (!job) throw new MpiboxError('not-found', 'no such job', { jobId });
+    return job;
+  }
+
+  #cluster(clusterId: string): ClusterRow {
+    const cluster = this.#deps.store.getCluster(clusterId);
+    if (!cluster) throw new MpiboxError('not-found', 'no such cluster', { clusterId });
+    return cluster;
+  }
+}

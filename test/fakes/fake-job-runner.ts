@@ -1,0 +1,101 @@
+import { MpiboxError } from '../../src/domain/errors.ts';
+import type { JobLaunch, JobOutcome, JobRunner } from '../../src/ports/job-runner.ts';
+import type { SshTarget } from '../../src/ports/shell.ts';
+
+interface FakeJob {
+  pid: number;
+  script: string;
+  output: Buffer;
+  outcome: JobOutcome | null;
+  changed: () => void;
+}
+
+/**
+ * A node that runs nothing: tests write a job's output and end it by hand. `follow` streams
+ * from the requested offset like `tail -c +N --pid -f`, and can be made to drop mid-stream.
+ */
+export class FakeJobRunner implements JobRunner {
+  readonly jobs = new Map<string, FakeJob>();
+  readonly calls: string[] = [];
+  #nextPid = 1000;
+  #dropAfterBytes: number | null = null;
+
+  async start(_target: SshTarget, launch: JobLaunch): Promise<{ pid: number }> {
+    this.calls.push(`start ${launch.remoteDir}`);
+    const existing = this.jobs.get(launch.remoteDir);
+    if (existing) return { pid: existing.pid };
+    const job: FakeJob = {
+      pid: this.#nextPid++,
+      script: launch.script,
+      output: Buffer.alloc(0),
+      outcome: null,
+      changed: () => undefined,
+    };
+    this.jobs.set(launch.remoteDir, job);
+    return { pid: job.pid };
+  }
+
+  /** Appends output to the job whose folder ends with `/<jobId>`. */
+  write(jobId: number, text: string): void {
+    const job = this.#byId(jobId);
+    job.output = Buffer.concat([job.output, Buffer.from(text)]);
+    job.changed();
+  }
+
+  /** Ends a job. */
+  end(jobId: number, outcome: JobOutcome): void {
+    const job = this.#byId(jobId);
+    job.outcome = outcome;
+    job.changed();
+  }
+
+  /** The next follow call fails after sending this many bytes. */
+  dropAfter(bytes: number): void {
+    this.#dropAfterBytes = bytes;
+  }
+
+  async follow(
+    _target: SshTarget,
+    job: { remoteDir: string; pid: number; fromByte: number },
+    onData: (chunk: Buffer) => void | Promise<void>,
+  ): Promise<JobOutcome> {
+    this.calls.push(`follow ${job.remoteDir} ${job.fromByte}`);
+    const fake = this.jobs.get(job.remoteDir);
+    if (!fake) throw new MpiboxError('provider', 'no such job folder');
+    let offset = job.fromByte;
+    const dropAt = this.#dropAfterBytes === null ? null : offset + this.#dropAfterBytes;
+    this.#dropAfterBytes = null;
+    for (;;) {
+      const end = dropAt === null ? fake.output.length : Math.min(fake.output.length, dropAt);
+      if (end > offset) {
+        await onData(fake.output.subarray(offset, end));
+        offset = end;
+      }
+      if (dropAt !== null && offset >= dropAt) throw new MpiboxError('provider', 'log connection dropped');
+      if (fake.outcome && offset >= fake.output.length) return fake.outcome;
+      await new Promise<void>((resolve) => {
+        fake.changed = resolve;
+      });
+    }
+  }
+
+  async cancel(_targets: readonly SshTarget[], job: { jobId: number }): Promise<void> {
+    this.calls.push(`cancel ${job.jobId}`);
+    const fake = this.#byIdOrNull(job.jobId);
+    if (fake && !fake.outcome) {
+      fake.outcome = { kind: 'exited', exitCode: 143 };
+      fake.changed();
+    }
+  }
+
+  #byId(jobId: number): FakeJob {
+    const job = this.#byIdOrNull(jobId);
+    if (!job) throw new Error(`job ${jobId} was not started`);
+    return job;
+  }
+
+  #byIdOrNull(jobId: number): FakeJob | null {
+    for (const [dir, job] of this.jobs) if (dir.endsWith(`/${jobId}`)) return job;
+    return null;
+  }
+}
