@@ -47,10 +47,11 @@ export function jobScript(input: JobScriptInput): string {
     `echo $$ > ${shellQuote(files.pid)}.tmp && mv ${shellQuote(files.pid)}.tmp ${shellQuote(files.pid)}`,
     `MPIBOX_JOB_ID=${shellQuote(String(input.jobId))}; export MPIBOX_JOB_ID`,
     `cd ${shellQuote(input.workDir)} || { echo 'mpibox: cannot enter the work folder' >> ${shellQuote(files.log)}; echo 127 > ${shellQuote(files.exit)}; exit 127; }`,
-    '{',
+    // A subshell, so an `exit` in the user's text ends only it and the status is still written.
+    '(',
     `${mpiexec} ${input.userCommand}`,
-    // The user's text may end in a comment or an open quote; the newline above ends it.
-    `} >> ${shellQuote(files.log)} 2>&1 < /dev/null`,
+    // The user's text may end in a comment; the newline above ends it.
+    `) >> ${shellQuote(files.log)} 2>&1 < /dev/null`,
     'status=$?',
     `echo "$status" > ${shellQuote(files.exit)}.tmp && mv ${shellQuote(files.exit)}.tmp ${shellQuote(files.exit)}`,
     '',

@@ -5,6 +5,8 @@ import type { ChatPacer } from './chat-pacer.ts';
 export const LOG_CHARS_PER_MESSAGE = 2_900;
 /** Newest log characters kept while waiting for a turn (the rest is announced as skipped). */
 const PENDING_CHARS = 2_700;
+/** An unfinished line longer than this (a progress bar, say) is shown anyway. */
+const PARTIAL_LINE_CHARS = 1_000;
 
 /**
  * A job's log in its chat thread: a rolling reply updated in place until it is full, then a
@@ -19,6 +21,8 @@ export class LogThread {
   readonly #parent: MessageRef;
   readonly #slot: string;
   #pending = '';
+  /** The last, unfinished line: held back so chat shows whole lines (unless it grows long). */
+  #partial = '';
   #skippedChars = 0;
   #current: { ref: MessageRef; text: string } | null = null;
 
@@ -32,6 +36,14 @@ export class LogThread {
 
   /** Adds log text; a flush is scheduled through the pacer. */
   push(text: string): void {
+    const combined = this.#partial + text;
+    const lastNewline = combined.lastIndexOf('\n');
+    const whole = combined.length > PARTIAL_LINE_CHARS ? combined.length : lastNewline + 1;
+    this.#partial = combined.slice(whole);
+    this.#enqueue(combined.slice(0, whole));
+  }
+
+  #enqueue(text: string): void {
     if (text === '') return;
     this.#pending += text;
     if (this.#pending.length > PENDING_CHARS) {
@@ -46,8 +58,10 @@ export class LogThread {
     }
   }
 
-  /** Sends what is pending and resolves once it is in chat. */
+  /** Sends what is pending, including an unfinished last line, and resolves once it is in chat. */
   async finish(): Promise<void> {
+    this.#enqueue(this.#partial);
+    this.#partial = '';
     if (this.#pending === '' && this.#skippedChars === 0) return;
     await this.#pacer.submit(this.#pacerKey, this.#slot, () => this.#flush());
   }

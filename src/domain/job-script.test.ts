@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../test/support/local-fixtures.ts';
+import { followCommand, jobFiles, jobScript, launchCommand, mpiexecArgv } from './job-script.ts';
+import { shellQuote } from './job.ts';
+
+const HOSTILE = [
+  "it's",
+  '$(touch CANARY)',
+  '`touch CANARY`',
+  '; touch CANARY',
+  '&& touch CANARY',
+  '| touch CANARY',
+  '"; touch CANARY; "',
+  "'; touch CANARY; '",
+  '\\',
+  '\n touch CANARY',
+  'ünïcødé ✓',
+  '',
+];
+
+describe('job scripts', () => {
+  it('shellQuote keeps every hostile string one literal word', () => {
+    const dir = makeTempDir('mpibox-quote');
+
+    const output = execFileSync('sh', ['-c', `printf '%s\\0' ${HOSTILE.map(shellQuote).join(' ')}`], { cwd: dir });
+
+    expect(output.toString('utf8').split('\0').slice(0, -1)).toEqual(HOSTILE);
+    expect(fs.existsSync(path.join(dir, 'CANARY'))).toBe(false);
+  });
+
+  it('launches detached in a hostile-named folder, runs once, and follows to the exit status', () => {
+    const root = makeTempDir('mpibox-launch');
+    const remoteDir = path.join(root, "it's $(touch CANARY) `x` dir", 'jobs', '7');
+    const script = jobScript({
+      jobId: 7,
+      remoteDir,
+      workDir: root,
+      mpiexecArgv: ['printf', '%s\\n', ...HOSTILE.slice(0, 8)],
+      userCommand: '; echo "user says $MPIBOX_JOB_ID"; exit 5',
+    });
+
+    const pid = execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: script, cwd: root }).toString().trim();
+    const again = execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: 'echo SECOND RUN', cwd: root }).toString().trim();
+    const followed = execFileSync('sh', ['-c', `${followCommand(remoteDir, Number(pid), 0)} 2>&1`], { cwd: root }).toString();
+
+    expect(again).toBe(pid);
+    expect(followed).toBe(`${HOSTILE.slice(0, 8).join('\n')}\nuser says 7\nexit 5\n`);
+    expect(fs.readFileSync(jobFiles(remoteDir).exit, 'utf8').trim()).toBe('5');
+    const created = fs.readdirSync(root, { recursive: true, encoding: 'utf8' });
+    expect(created.filter((name) => path.basename(name) === 'CANARY')).toEqual([]);
+  });
+
+  it('builds mpiexec words with the machinefile, ranks and ranks per node', () => {
+    expect(mpiexecArgv({ launcher: ['mpiexec', '--bind-to', 'none'], machinefile: '/w/mf', ranks: 8, ranksPerNode: 4 })).toEqual([
+      'mpiexec',
+      '--bind-to',
+      'none',
+      '--machinefile',
+      '/w/mf',
+      '-n',
+      '8',
+      '--map-by',
+      'ppr:4:node',
+      '-x',
+      'MPIBOX_JOB_ID',
+    ]);
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { makeHarness } from '../../test/fakes/harness.ts';
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let round = 0; round < 500; round += 1) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+function threadText(h: ReturnType<typeof makeHarness>): string {
+  const replies = h.chat.calls.filter((call) => call.method === 'reply').map((call) => call.ref?.messageId ?? '');
+  return replies.map((id) => h.chat.latest.get(id)?.text ?? '').join('');
+}
+
+describe('JobService', () => {
+  it('starts a job on node 0 with the user command verbatim after a quoted mpiexec, streams and attaches its log', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 2 demo');
+
+    const reply = await h.run('UALICE', `/mpi run -- ./solver 'in put.dat' "$HOME" ; echo done`);
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.write(1, 'step 1\nstep 2\n');
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(reply.message.text).toMatch(/Job #1 on `demo` \(4 ranks\): starting/);
+    const script = [...h.runner.jobs.values()][0]?.script ?? '';
+    expect(script).toContain(
+      `'mpiexec' '--machinefile' '/work/demo-${h.store.getJob(1)?.clusterId.split('-')[1]}/machinefile' '-n' '4' '-x' 'MPIBOX_JOB_ID' ./solver 'in put.dat' "$HOME" ; echo done\n`,
+    );
+    const job = h.store.getJob(1);
+    expect(job?.state).toBe('succeeded');
+    expect(job?.exitCode).toBe(0);
+    expect(job?.logBytes).toBe(14);
+    expect(threadText(h)).toBe('step 1\nstep 2\n');
+    expect(h.chat.files).toEqual([expect.objectContaining({ name: 'job-1.log', content: 'step 1\nstep 2\n' })]);
+    expect(h.chat.latest.get(job?.messageId ?? '')?.text).toBe('job #1 on demo: succeeded');
+  });
+
+  it('records a failing job as failed with its exit code', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+
+    await h.run('UALICE', '/mpi run -- ./crash');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.end(1, { kind: 'exited', exitCode: 139 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.store.getJob(1)).toMatchObject({ state: 'failed', exitCode: 139 });
+    expect(h.chat.latest.get(h.store.getJob(1)?.messageId ?? '')?.text).toBe('job #1 on demo: failed (exit code 139)');
+  });
+
+  it('resumes from its offset after a dropped connection: every byte once, in order', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    const expected = Array.from({ length: 200 }, (_, index) => `line ${index}\n`).join('');
+
+    await h.run('UALICE', '/mpi run -- ./count');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.dropAfter(777);
+    h.runner.write(1, expected.slice(0, 1500));
+    await until(() => h.runner.calls.filter((call) => call.startsWith('follow')).length === 2, 'reconnected');
+    h.runner.write(1, expected.slice(1500));
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.runner.calls.filter((call) => call.startsWith('follow')).map((call) => call.split(' ')[2])).toEqual(['0', '777']);
+    expect(h.chat.files[0]?.content).toBe(expected);
+  });
+
+  it('queues a second job until the first ends, and says so', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+
+    await h.run('UALICE', '/mpi run -- ./first');
+    const second = await h.run('UBOB', '/mpi run -- ./second');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+    const whileFirstRuns = h.store.getJob(2)?.state;
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await until(() => h.runner.jobs.size === 2, 'second started');
+    h.runner.end(2, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(second.message.text).toMatch(/queued behind 1 job/);
+    expect(whileFirstRuns).toBe('queued');
+    expect(h.chat.calls.find((call) => call.ref?.messageId === h.store.getJob(2)?.messageId)?.message?.text).toBe(
+      'job #2 on demo: queued (1 ahead)',
+    );
+    expect(h.store.getJob(2)?.state).toBe('succeeded');
+  });
+
+  it('cancels a queued job without starting it, and a running one through the runner', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./first');
+    await h.run('UALICE', '/mpi run -- ./second');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+
+    const byBob = await h.run('UBOB', '/mpi cancel 1');
+    await h.run('UALICE', '/mpi cancel 2');
+    await h.run('UALICE', '/mpi cancel #1');
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(byBob.message.text).toMatch(/Only the owner of `#1`/);
+    expect(h.store.getJob(2)?.state).toBe('cancelled');
+    expect(h.runner.calls.filter((call) => call.startsWith('start'))).toHaveLength(1);
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled by <@UALICE>' });
+    expect(h.runner.calls).toContain('cancel 1');
+  });
+
+  it('cancels a job that outlives --timeout', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+
+    await h.run('UALICE', '/mpi run --timeout 1s -- sleep 100');
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'timed out after 1 s (--timeout)' });
+  });
+
+  it('keeps a fast job’s thread readable: few messages, each within limits, complete attachment', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    const lines = Array.from({ length: 20_000 }, (_, index) => `output line ${index}\n`);
+
+    await h.run('UALICE', '/mpi run -- ./chatty');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    for (let index = 0; index < lines.length; index += 500) h.runner.write(1, lines.slice(index, index + 500).join(''));
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    const logCalls = h.chat.calls.filter((call) => call.method === 'reply' || (call.method === 'update' && call.message?.blocks[0]?.kind === 'code'));
+    expect(logCalls.length).toBeLessThan(60);
+    for (const call of logCalls) expect(call.message?.text.length ?? 0).toBeLessThanOrEqual(3000);
+    expect(threadText(h)).toMatch(/not shown here; the complete log is attached/);
+    expect(threadText(h)).toContain('output line 19999\n');
+    expect(h.chat.files[0]?.content).toBe(lines.join(''));
+  });
+
+  it('refuses more ranks than the cluster has slots, and hostile words before --', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 2 demo');
+
+    const tooMany = await h.run('UALICE', '/mpi run -n 5 -- ./a');
+    const hostile = await h.run('UALICE', "/mpi run -n '4; rm -rf ~' -- ./a");
+
+    expect(tooMany.message.text).toMatch(/room for 4 ranks.*-n 5 would oversubscribe/);
+    expect(hostile.message.text).not.toMatch(/Job #/);
+    expect(h.store.getJob(1)).toBeNull();
+  });
+
+  it('ends a cluster’s jobs as cancelled when the cluster is deleted', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./long');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+
+    await h.run('UALICE', '/mpi down demo --yes');
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled: its cluster was deleted' });
+  });
+});
