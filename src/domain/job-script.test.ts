@@ -1,9 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../test/support/local-fixtures.ts';
-import { followCommand, jobFiles, jobScript, launchCommand, mpiexecArgv } from './job-script.ts';
+import {
+  followCommand,
+  jobFiles,
+  jobScript,
+  launchCommand,
+  mpiexecArgv,
+  sweepCommand,
+} from './job-script.ts';
 import { shellQuote } from './job.ts';
 
 const HOSTILE = [
@@ -25,7 +32,9 @@ describe('job scripts', () => {
   it('shellQuote keeps every hostile string one literal word', () => {
     const dir = makeTempDir('mpibox-quote');
 
-    const output = execFileSync('sh', ['-c', `printf '%s\\0' ${HOSTILE.map(shellQuote).join(' ')}`], { cwd: dir });
+    const output = execFileSync('sh', ['-c', `printf '%s\\0' ${HOSTILE.map(shellQuote).join(' ')}`], {
+      cwd: dir,
+    });
 
     expect(output.toString('utf8').split('\0').slice(0, -1)).toEqual(HOSTILE);
     expect(fs.existsSync(path.join(dir, 'CANARY'))).toBe(false);
@@ -42,9 +51,18 @@ describe('job scripts', () => {
       userCommand: '; echo "user says $MPIBOX_JOB_ID"; exit 5',
     });
 
-    const pid = execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: script, cwd: root }).toString().trim();
-    const again = execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: 'echo SECOND RUN', cwd: root }).toString().trim();
-    const followed = execFileSync('sh', ['-c', `${followCommand(remoteDir, Number(pid), 0)} 2>&1`], { cwd: root }).toString();
+    const pid = execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: script, cwd: root })
+      .toString()
+      .trim();
+    const again = execFileSync('sh', ['-c', launchCommand(remoteDir)], {
+      input: 'echo SECOND RUN',
+      cwd: root,
+    })
+      .toString()
+      .trim();
+    const followed = execFileSync('sh', ['-c', `${followCommand(remoteDir, Number(pid), 0)} 2>&1`], {
+      cwd: root,
+    }).toString();
 
     expect(again).toBe(pid);
     expect(followed).toBe(`${HOSTILE.slice(0, 8).join('\n')}\nuser says 7\nexit 5\n`);
@@ -54,7 +72,14 @@ describe('job scripts', () => {
   });
 
   it('builds mpiexec words with the machinefile, ranks and ranks per node', () => {
-    expect(mpiexecArgv({ launcher: ['mpiexec', '--bind-to', 'none'], machinefile: '/w/mf', ranks: 8, ranksPerNode: 4 })).toEqual([
+    expect(
+      mpiexecArgv({
+        launcher: ['mpiexec', '--bind-to', 'none'],
+        machinefile: '/w/mf',
+        ranks: 8,
+        ranksPerNode: 4,
+      }),
+    ).toEqual([
       'mpiexec',
       '--bind-to',
       'none',
@@ -67,5 +92,28 @@ describe('job scripts', () => {
       '-x',
       'MPIBOX_JOB_ID',
     ]);
+  });
+
+  it('sweeps every process carrying the job id, and only those', () => {
+    const spawnWith = (jobId: string) =>
+      spawn('sh', ['-c', 'sleep 60 & sleep 60'], {
+        env: { PATH: process.env.PATH, MPIBOX_JOB_ID: jobId },
+        detached: true,
+      });
+    const mine = [spawnWith('99'), spawnWith('99')];
+    const other = spawnWith('999');
+    const alive = (pid: number | undefined) => {
+      try {
+        return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+      } catch {
+        return false;
+      }
+    };
+
+    execFileSync('sh', ['-c', sweepCommand(99)]);
+
+    expect(mine.map((child) => alive(child.pid))).toEqual([false, false]);
+    expect(alive(other.pid)).toBe(true);
+    process.kill(-(other.pid ?? 0), 'SIGKILL');
   });
 });

@@ -117,12 +117,27 @@ export function cancelGroupCommand(pid: number, graceInMs: number): string {
   ].join('\n');
 }
 
-/** Kills every process on a node that carries the job's id in its environment. */
+/**
+ * Kills every process on a node that carries the job's id in its environment, again and
+ * again until a round finds none alive (a rank being forked during one round is caught by
+ * the next). Zombies are already dead and only wait for their parent.
+ */
 export function sweepCommand(jobId: number): string {
   const marker = shellQuote(`MPIBOX_JOB_ID=${jobId}`);
   return [
-    'for p in /proc/[0-9]*; do',
-    `  if tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${marker}; then kill -KILL "\${p#/proc/}" 2>/dev/null; fi`,
+    'round=0',
+    'while [ $round -lt 50 ]; do',
+    '  found=0',
+    '  for p in /proc/[0-9]*; do',
+    '    pid=${p#/proc/}',
+    '    [ "$pid" = "$$" ] && continue',
+    `    tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${marker} || continue`,
+    `    [ "$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -c1)" = Z ] && continue`,
+    '    kill -KILL "$pid" 2>/dev/null && found=1',
+    '  done',
+    '  [ $found = 0 ] && break',
+    '  sleep 0.1',
+    '  round=$((round+1))',
     'done',
     'true',
   ].join('\n');

@@ -5,10 +5,17 @@ import type { JobRow } from '../ports/store.ts';
 import { message } from './messages.ts';
 
 /** The job's parent message: state, elapsed time and exit code, updated in place. */
-export function jobCard(job: JobRow, clusterName: string, nowInMs: number, queuedAhead = 0): Message {
-  const headline = `job #${job.id} on ${clusterName}: ${stateText(job, queuedAhead)}`;
+export function jobCard(
+  job: JobRow,
+  clusterName: string,
+  nowInMs: number,
+  queuedAhead = 0,
+  cancelling = false,
+): Message {
+  const state = cancelling ? 'cancelling…' : stateText(job, queuedAhead);
+  const headline = `job #${job.id} on ${clusterName}: ${state}`;
   const fields: [string, string][] = [
-    ['State', job.state],
+    ['State', cancelling ? 'cancelling' : job.state],
     ['Ranks', String(job.ranks) + (job.ranksPerNode ? ` (${job.ranksPerNode} per node)` : '')],
     ['By', `<@${job.userId}>`],
   ];

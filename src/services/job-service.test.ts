@@ -10,7 +10,9 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 function threadText(h: ReturnType<typeof makeHarness>): string {
-  const replies = h.chat.calls.filter((call) => call.method === 'reply').map((call) => call.ref?.messageId ?? '');
+  const replies = h.chat.calls
+    .filter((call) => call.method === 'reply')
+    .map((call) => call.ref?.messageId ?? '');
   return replies.map((id) => h.chat.latest.get(id)?.text ?? '').join('');
 }
 
@@ -36,7 +38,9 @@ describe('JobService', () => {
     expect(job?.exitCode).toBe(0);
     expect(job?.logBytes).toBe(14);
     expect(threadText(h)).toBe('step 1\nstep 2\n');
-    expect(h.chat.files).toEqual([expect.objectContaining({ name: 'job-1.log', content: 'step 1\nstep 2\n' })]);
+    expect(h.chat.files).toEqual([
+      expect.objectContaining({ name: 'job-1.log', content: 'step 1\nstep 2\n' }),
+    ]);
     expect(h.chat.latest.get(job?.messageId ?? '')?.text).toBe('job #1 on demo: succeeded');
   });
 
@@ -51,7 +55,9 @@ describe('JobService', () => {
     await h.settle();
 
     expect(h.store.getJob(1)).toMatchObject({ state: 'failed', exitCode: 139 });
-    expect(h.chat.latest.get(h.store.getJob(1)?.messageId ?? '')?.text).toBe('job #1 on demo: failed (exit code 139)');
+    expect(h.chat.latest.get(h.store.getJob(1)?.messageId ?? '')?.text).toBe(
+      'job #1 on demo: failed (exit code 139)',
+    );
   });
 
   it('resumes from its offset after a dropped connection: every byte once, in order', async () => {
@@ -69,7 +75,9 @@ describe('JobService', () => {
     await h.jobTracker.idle();
     await h.settle();
 
-    expect(h.runner.calls.filter((call) => call.startsWith('follow')).map((call) => call.split(' ')[2])).toEqual(['0', '777']);
+    expect(
+      h.runner.calls.filter((call) => call.startsWith('follow')).map((call) => call.split(' ')[2]),
+    ).toEqual(['0', '777']);
     expect(h.chat.files[0]?.content).toBe(expected);
   });
 
@@ -89,9 +97,9 @@ describe('JobService', () => {
 
     expect(second.message.text).toMatch(/queued behind 1 job/);
     expect(whileFirstRuns).toBe('queued');
-    expect(h.chat.calls.find((call) => call.ref?.messageId === h.store.getJob(2)?.messageId)?.message?.text).toBe(
-      'job #2 on demo: queued (1 ahead)',
-    );
+    expect(
+      h.chat.calls.find((call) => call.ref?.messageId === h.store.getJob(2)?.messageId)?.message?.text,
+    ).toBe('job #2 on demo: queued (1 ahead)');
     expect(h.store.getJob(2)?.state).toBe('succeeded');
   });
 
@@ -133,12 +141,16 @@ describe('JobService', () => {
 
     await h.run('UALICE', '/mpi run -- ./chatty');
     await until(() => h.runner.jobs.size === 1, 'job started');
-    for (let index = 0; index < lines.length; index += 500) h.runner.write(1, lines.slice(index, index + 500).join(''));
+    for (let index = 0; index < lines.length; index += 500)
+      h.runner.write(1, lines.slice(index, index + 500).join(''));
     h.runner.end(1, { kind: 'exited', exitCode: 0 });
     await h.jobTracker.idle();
     await h.settle();
 
-    const logCalls = h.chat.calls.filter((call) => call.method === 'reply' || (call.method === 'update' && call.message?.blocks[0]?.kind === 'code'));
+    const logCalls = h.chat.calls.filter(
+      (call) =>
+        call.method === 'reply' || (call.method === 'update' && call.message?.blocks[0]?.kind === 'code'),
+    );
     expect(logCalls.length).toBeLessThan(60);
     for (const call of logCalls) expect(call.message?.text.length ?? 0).toBeLessThanOrEqual(3000);
     expect(threadText(h)).toMatch(/not shown here; the complete log is attached/);
@@ -168,6 +180,9 @@ describe('JobService', () => {
     await h.jobTracker.idle();
     await h.settle();
 
-    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled: its cluster was deleted' });
+    expect(h.store.getJob(1)).toMatchObject({
+      state: 'cancelled',
+      note: 'cancelled: its cluster was deleted',
+    });
   });
 });

@@ -57,6 +57,8 @@ export interface JobServiceDeps {
 export class JobService {
   readonly #deps: JobServiceDeps;
   readonly #supervised = new Set<number>();
+  /** Cancels in flight: a job's end is reported only once its processes are confirmed gone. */
+  readonly #cancels = new Map<number, Promise<void>>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -357,18 +359,31 @@ export class JobService {
       await this.#updateCard(jobId);
       return;
     }
-    const info = await provider.info(job.clusterId);
-    const targets = (info?.nodes ?? []).map((node) => ({
-      host: node.host,
-      port: node.port,
-      user: info?.user ?? '',
-    }));
-    await runner.cancel(targets, { jobId, remoteDir: job.remoteDir, pid: job.pid }, limits.cancelGraceInMs);
+    const { remoteDir, pid } = job;
+    const cancel = (async () => {
+      const info = await provider.info(job.clusterId);
+      const targets = (info?.nodes ?? []).map((node) => ({
+        host: node.host,
+        port: node.port,
+        user: info?.user ?? '',
+      }));
+      await runner.cancel(targets, { jobId, remoteDir, pid }, limits.cancelGraceInMs);
+    })();
+    this.#cancels.set(
+      jobId,
+      cancel.catch(() => undefined),
+    );
+    try {
+      await cancel;
+    } finally {
+      this.#cancels.delete(jobId);
+    }
   }
 
   /** Records how a job ended, updates its message and attaches the complete log. */
   async #finish(jobId: number, outcome: JobOutcome | null, note: string | null): Promise<void> {
     const { store, clock, logs, chat } = this.#deps;
+    await this.#cancels.get(jobId);
     const job = this.#job(jobId);
     const patch: JobPatch = { endedAtMs: job.endedAtMs ?? clock.nowInMs(), logBytes: logs.size(jobId) };
     if (outcome?.kind === 'exited') patch.exitCode = outcome.exitCode;
@@ -410,7 +425,12 @@ export class JobService {
     if (!parent || !cluster) return;
     await this.#deps.pacer.submit(job.clusterId, `card-${jobId}`, async () => {
       const latest = this.#job(jobId); // the newest state when our turn comes
-      await this.#deps.chat.update(parent, jobCard(latest, cluster.name, this.#deps.clock.nowInMs()));
+      // "cancelled" is shown only once the processes are confirmed gone.
+      const cancelling = this.#cancels.has(jobId);
+      await this.#deps.chat.update(
+        parent,
+        jobCard(latest, cluster.name, this.#deps.clock.nowInMs(), 0, cancelling),
+      );
     });
   }
 

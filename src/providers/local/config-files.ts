@@ -33,6 +33,9 @@ export function sshdConfigText(
     ['OMPI_MCA_oob_tcp_if_include', 'lo'],
     ['OMPI_MCA_btl_tcp_if_include', 'lo'],
     ['OMPI_MCA_btl', 'self,vader,tcp'],
+    // PMIx's shared-memory store trips over many jobs of one user on one machine
+    // ("PMIX ERROR: NO-PERMISSIONS … dstore_base.c"); the hash store has no such files.
+    ['PMIX_MCA_gds', 'hash'],
   ];
   if (user.isRoot) {
     env.push(['OMPI_ALLOW_RUN_AS_ROOT', '1'], ['OMPI_ALLOW_RUN_AS_ROOT_CONFIRM', '1']);

@@ -107,7 +107,15 @@ describe('LocalProvider', () => {
   it('brings a killed node back on recover', async () => {
     const before = await provider.info(input.clusterId);
     execFileSync('pkill', ['-KILL', '-f', path.join(input.clusterId, 'nodes', 'demo-1', 'sshd_config')]);
-    const down = await provider.query(input.clusterId);
+    let down = await provider.query(input.clusterId);
+    for (
+      let round = 0;
+      round < 100 && down.find((node) => node.name === 'demo-1')?.state !== 'stopped';
+      round += 1
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // SIGKILL lands asynchronously
+      down = await provider.query(input.clusterId);
+    }
 
     await provider.recover(input.clusterId);
     const after = await provider.waitReady(input.clusterId, 30_000);
