@@ -1,22 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { loadOrCreateBotKey } from './adapters/ssh/bot-key.ts';
-import { FileLogStore } from './adapters/logs/file-log-store.ts';
-import { Ssh2JobRunner } from './adapters/ssh/ssh2-job-runner.ts';
-import { Ssh2Shell } from './adapters/ssh/ssh2-shell.ts';
-import { openSqliteStore } from './adapters/store-sqlite/sqlite-store.ts';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
+import { buildApp } from './app.ts';
 import { loadConfig } from './config/config.ts';
-import { LocalProvider } from './providers/local/local-provider.ts';
-import { ChatPacer } from './services/chat-pacer.ts';
-import { ClusterService } from './services/cluster-service.ts';
-import { Dispatcher } from './services/dispatcher.ts';
-import { JobService } from './services/job-service.ts';
-import { KeyService } from './services/key-service.ts';
-import { TaskTracker } from './services/task-tracker.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
 
@@ -44,72 +32,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = new JsonLogger(config.logLevel);
-  const clock = new SystemClock();
-  const store = openSqliteStore(config.databasePath);
-  const botKey = loadOrCreateBotKey(config.dataDir);
   const write = (text: string): void => void process.stdout.write(text);
   const chat = new ConsoleChat(write);
-  const shell = new Ssh2Shell(botKey.privateKey);
-  const provider = new LocalProvider({
-    root: path.join(config.dataDir, 'clusters'),
-    basePort: config.localBasePort,
-    slotsPerNode: config.localSlotsPerNode,
-    user: { name: os.userInfo().username, isRoot: process.getuid?.() === 0 },
-    botPublicKey: botKey.publicKey,
-    shell,
-    clock,
-    logger,
-  });
-  const tracker = new TaskTracker((key, error) =>
-    logger.error('background work failed', { clusterId: key, error }),
-  );
-  const limits = {
-    maxNodesPerCluster: config.maxNodesPerCluster,
-    maxTotalNodes: config.maxTotalNodes,
-    readyTimeoutInMs: config.readyTimeoutInMs,
-    adminIds: config.adminIds,
-  };
-  const jobTracker = new TaskTracker((key, error) =>
-    logger.error('job supervisor failed', { job: key, error }),
-  );
-  const pacer = new ChatPacer(clock, config.chatIntervalInMs, (error) =>
-    logger.warn('chat call failed', { error }),
-  );
-  const jobs = new JobService({
-    store,
-    provider,
-    runner: new Ssh2JobRunner(botKey.privateKey, shell),
-    logs: new FileLogStore(path.join(config.dataDir, 'logs')),
-    chat,
-    pacer,
-    clock,
-    logger,
-    clusterTracker: tracker,
-    jobTracker,
-    limits: {
-      jobsPerCluster: config.jobsPerCluster,
-      launcher: config.localMpiexec,
-      cancelGraceInMs: 3000,
-      lostAfterInMs: config.jobLostAfterInMs,
-      cardRefreshInMs: 30_000,
-      adminIds: config.adminIds,
-    },
-  });
-  const clusters = new ClusterService({
-    store,
-    provider,
-    chat,
-    clock,
-    tracker,
-    logger,
-    limits,
-    beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
-  });
-  const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
-  const dispatcher = new Dispatcher({ store, clusters, keys, jobs, clock, logger, limits });
-
-  clusters.recoverAll();
-  jobs.recoverAll();
+  const app = buildApp(config, { chat, clock: new SystemClock(), logger });
+  app.recover();
   const user = args.as ?? config.consoleUser ?? os.userInfo().username;
   logger.info('mpibox started', { mode: config.mode, dataDir: config.dataDir, user });
   let stopping = false;
@@ -125,15 +51,14 @@ async function main(argv: string[]): Promise<number> {
       input: process.stdin,
       echo: !process.stdin.isTTY,
       actor: { userId: user, displayName: user, channelId: 'console' },
-      dispatcher,
+      dispatcher: app.dispatcher,
       chat,
       write,
     });
   } finally {
-    // End of input: finish in-flight work (cluster operations, running jobs, chat calls).
-    await Promise.all([tracker.idle(), jobTracker.idle()]);
-    await pacer.idle();
-    store.close();
+    // End of input: finish in-flight work before exiting.
+    await app.idle();
+    app.close();
     lock.release();
   }
   return 0;
