@@ -103,11 +103,14 @@ export class JobService {
     const ahead = store
       .listJobsByState(['queued', 'running'], cluster.id)
       .filter((other) => other.id < job.id).length;
-    const ref = await this.#deps.chat.post(
-      cluster.channelId,
-      jobCard(job, cluster.name, clock.nowInMs(), ahead),
-    );
-    store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+    // Chat calls for a channel go through the pacer (Slack allows about one a second).
+    await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
+      const ref = await this.#deps.chat.post(
+        cluster.channelId,
+        jobCard(job, cluster.name, clock.nowInMs(), ahead),
+      );
+      store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+    });
     this.#schedule(cluster.id);
     const queued = ahead >= this.#deps.limits.jobsPerCluster;
     return {
@@ -231,11 +234,12 @@ export class JobService {
       }
       if (job.state === 'cancelled') await this.#stop(jobId, job.note ?? 'cancelled');
     }
-    await this.#updateCard(jobId);
+    // Not awaited: the card waits its turn in the pacer, the log must not wait for the card.
+    void this.#updateCard(jobId);
 
     const parent = this.#parentRef(job);
     const thread = parent
-      ? new LogThread(this.#deps.chat, this.#deps.pacer, job.clusterId, parent, `log-${jobId}`)
+      ? new LogThread(this.#deps.chat, this.#deps.pacer, job.channelId, parent, `log-${jobId}`)
       : null;
     const decoder = new StringDecoder('utf8');
     const timers = this.#startTimers(job);
@@ -408,7 +412,7 @@ export class JobService {
     await this.#updateCard(jobId);
     const parent = this.#parentRef(job);
     if (parent && logs.size(jobId) > 0) {
-      await this.#deps.pacer.submit(job.clusterId, `attach-${jobId}`, () =>
+      await this.#deps.pacer.submit(job.channelId, `attach-${jobId}`, () =>
         chat.attach(parent, {
           name: `job-${jobId}.log`,
           title: `Complete log of job #${jobId}`,
@@ -423,7 +427,7 @@ export class JobService {
     const parent = this.#parentRef(job);
     const cluster = this.#deps.store.getCluster(job.clusterId);
     if (!parent || !cluster) return;
-    await this.#deps.pacer.submit(job.clusterId, `card-${jobId}`, async () => {
+    await this.#deps.pacer.submit(job.channelId, `card-${jobId}`, async () => {
       const latest = this.#job(jobId); // the newest state when our turn comes
       // "cancelled" is shown only once the processes are confirmed gone.
       const cancelling = this.#cancels.has(jobId);
