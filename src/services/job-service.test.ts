@@ -65,9 +65,9 @@ describe('JobService', () => {
     await h.run('UALICE', '/mpi up 1 demo');
     const expected = Array.from({ length: 200 }, (_, index) => `line ${index}\n`).join('');
 
+    h.runner.dropAfter(777);
     await h.run('UALICE', '/mpi run -- ./count');
     await until(() => h.runner.jobs.size === 1, 'job started');
-    h.runner.dropAfter(777);
     h.runner.write(1, expected.slice(0, 1500));
     await until(() => h.runner.calls.filter((call) => call.startsWith('follow')).length === 2, 'reconnected');
     h.runner.write(1, expected.slice(1500));
