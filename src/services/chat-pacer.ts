@@ -67,6 +67,9 @@ export class ChatPacer {
   }
 
   async #drain(key: string, queue: Queue): Promise<void> {
+    // Yield first, so `queue.running` is set before any call runs: a call that submits again
+    // (a log flush scheduling the next) must join this loop, not start a second one.
+    await Promise.resolve();
     while (queue.pending.size > 0) {
       // A timer may fire a millisecond early by the wall clock: wait until the gap really passed.
       for (;;) {

@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import ssh2 from 'ssh2';
+import { parsePublicKey } from '../../domain/ssh-key.ts';
 
 /** The bot's own SSH identity, kept in the data directory. */
 export interface BotKey {
@@ -12,17 +13,23 @@ export interface BotKey {
   privateKeyPath: string;
 }
 
-/** Loads the bot key from `dataDir`, generating an ed25519 pair on first start. */
+/**
+ * Loads the bot key from `dataDir`, generating an ed25519 pair with the stock `ssh-keygen` on
+ * first start. (ssh2's own generator drops a leading zero byte of the public key about once
+ * in 256 keys, which makes a key every server refuses; a pair that does not validate is
+ * replaced.)
+ */
 export function loadOrCreateBotKey(dataDir: string): BotKey {
   const privateKeyPath = path.join(dataDir, 'bot_ed25519');
   const publicKeyPath = `${privateKeyPath}.pub`;
-  if (!fs.existsSync(privateKeyPath) || !fs.existsSync(publicKeyPath)) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mpibox-bot' });
-    // Write to temporary names then rename, so a crash never leaves half a key behind.
-    fs.writeFileSync(`${privateKeyPath}.tmp`, pair.private, { mode: 0o600 });
-    fs.writeFileSync(`${publicKeyPath}.tmp`, `${pair.public}\n`, { mode: 0o644 });
-    fs.renameSync(`${publicKeyPath}.tmp`, publicKeyPath);
-    fs.renameSync(`${privateKeyPath}.tmp`, privateKeyPath);
+  if (!isValidPair(privateKeyPath, publicKeyPath)) {
+    // Generate under a temporary name then rename, so a crash never leaves half a key behind.
+    const temporary = path.join(dataDir, `bot_ed25519.${process.pid}.tmp`);
+    fs.rmSync(temporary, { force: true });
+    fs.rmSync(`${temporary}.pub`, { force: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mpibox-bot', '-f', temporary]);
+    fs.renameSync(`${temporary}.pub`, publicKeyPath);
+    fs.renameSync(temporary, privateKeyPath);
   }
   fs.chmodSync(privateKeyPath, 0o600);
   return {
@@ -30,4 +37,13 @@ export function loadOrCreateBotKey(dataDir: string): BotKey {
     publicKey: fs.readFileSync(publicKeyPath, 'utf8').trim(),
     privateKeyPath,
   };
+}
+
+function isValidPair(privateKeyPath: string, publicKeyPath: string): boolean {
+  try {
+    const publicKey = fs.readFileSync(publicKeyPath, 'utf8').trim();
+    return fs.statSync(privateKeyPath).size > 0 && parsePublicKey(publicKey).ok;
+  } catch {
+    return false;
+  }
 }
