@@ -50,11 +50,36 @@ describe('loadConfig', () => {
     expect(message.split('\n')).toHaveLength(4);
   });
 
-  it('refuses Slack or Azure settings it cannot use yet, without echoing the secret', () => {
-    const result = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-123-456-secretvalue' }, '/x');
+  it('picks the Slack surface from the tokens given, never echoing a secret', () => {
+    const http = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1-secretvalue', SLACK_SIGNING_SECRET: 's3cr3t' }, '/x');
+    const socket = loadConfig(
+      { SLACK_BOT_TOKEN: 'xoxb-1-secretvalue', SLACK_APP_TOKEN: 'xapp-1-secret' },
+      '/x',
+    );
+    const incomplete = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1-secretvalue' }, '/x');
+    const wrongPrefix = loadConfig(
+      { SLACK_BOT_TOKEN: 'xoxp-user-secretvalue', SLACK_SIGNING_SECRET: 's' },
+      '/x',
+    );
 
-    expect(result.ok).toBe(false);
-    expect(result.ok ? '' : result.message).toMatch(/not available in this build/);
-    expect(result.ok ? '' : result.message).not.toContain('secretvalue');
+    expect(http.ok && http.config.surface).toMatchObject({ kind: 'slack-http', port: 3000 });
+    expect(socket.ok && socket.config.surface).toMatchObject({ kind: 'slack-socket' });
+    expect(incomplete.ok ? '' : incomplete.message).toMatch(/SLACK_SIGNING_SECRET or SLACK_APP_TOKEN/);
+    expect(wrongPrefix.ok ? '' : wrongPrefix.message).toMatch(/SLACK_BOT_TOKEN: must start with xoxb-/);
+    for (const result of [incomplete, wrongPrefix])
+      expect(result.ok ? '' : result.message).not.toContain('secretvalue');
+  });
+
+  it('reads a per-channel policy and reports a malformed one', () => {
+    const good = loadConfig(
+      { MPIBOX_CHANNEL_POLICY: '{"C1":{"verbs":["status","run"],"maxNodes":4}}' },
+      '/x',
+    );
+    const bad = loadConfig({ MPIBOX_CHANNEL_POLICY: '{"C1":{"verbs":"all"}}' }, '/x');
+    const notJson = loadConfig({ MPIBOX_CHANNEL_POLICY: '{C1' }, '/x');
+
+    expect(good.ok && good.config.channelPolicy).toEqual({ C1: { verbs: ['status', 'run'], maxNodes: 4 } });
+    expect(bad.ok ? '' : bad.message).toMatch(/MPIBOX_CHANNEL_POLICY\.C1\.verbs/);
+    expect(notJson.ok ? '' : notJson.message).toMatch(/not valid JSON/);
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { ChannelPolicy } from '../domain/policy.ts';
 
 /**
  * The one place that reads the environment. `loadConfig(env)` is a pure function of the
@@ -44,15 +45,46 @@ const EnvSchema = z.object({
     .regex(/^xapp-/, 'must start with xapp-')
     .optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** Web API base URL; only tests point it elsewhere (at the fake Slack in test/). */
+  SLACK_API_URL: z.string().url().optional(),
+  MPIBOX_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /** JSON: per-channel policy, e.g. {"C123":{"verbs":["status","list","run"],"maxNodes":4}}. */
+  MPIBOX_CHANNEL_POLICY: z.string().optional(),
   AZURE_SUBSCRIPTION_ID: z.string().uuid().optional(),
 });
 
-/** Which chat surface and cloud the bot uses. */
+const ChannelPolicySchema = z.record(
+  z.string().regex(/^[A-Z0-9]+$/, 'channel ids look like C0123ABC'),
+  z
+    .object({
+      verbs: z.array(z.string().regex(/^[a-z-]+$/)).optional(),
+      maxNodes: z.number().int().min(1).optional(),
+    })
+    .strict(),
+);
+
+/** How the bot talks to people. */
+export type Surface =
+  | { kind: 'console' }
+  | { kind: 'slack-http'; botToken: string; signingSecret: string; port: number; apiUrl: string | null }
+  | {
+      kind: 'slack-socket';
+      botToken: string;
+      appToken: string;
+      signingSecret: string | null;
+      apiUrl: string | null;
+    };
+
+/** Which cloud the bot uses. */
 export type Mode = 'local';
 
 export interface Config {
-  /** local: console surface + local provider (no Slack or Azure settings given). */
+  /** local: the local provider (no Azure settings given). */
   mode: Mode;
+  /** Console without Slack tokens; Slack over Socket Mode with an app token, else over HTTP. */
+  surface: Surface;
+  /** Per-channel policy by channel id. */
+  channelPolicy: Record<string, ChannelPolicy>;
   /** Absolute data directory: database, bot SSH key, local clusters. */
   dataDir: string;
   /** Absolute path of the SQLite database. */
@@ -92,25 +124,23 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     return { ok: false, message: `mpibox: invalid configuration:\n${lines.join('\n')}` };
   }
   const e = parsed.data;
-  const cloudSettings = [
-    e.SLACK_BOT_TOKEN,
-    e.SLACK_APP_TOKEN,
-    e.SLACK_SIGNING_SECRET,
-    e.AZURE_SUBSCRIPTION_ID,
-  ];
-  if (cloudSettings.some((value) => value !== undefined)) {
-    return {
-      ok: false,
-      message:
-        'mpibox: invalid configuration:\n- Slack and Azure modes are not available in this build yet; ' +
-        'unset SLACK_* and AZURE_* to run the local mode.',
-    };
+  const problems: string[] = [];
+  if (e.AZURE_SUBSCRIPTION_ID !== undefined) {
+    problems.push(
+      '- AZURE_SUBSCRIPTION_ID: the Azure provider is not in this build yet; unset AZURE_* to use the local provider',
+    );
   }
+  const surface = pickSurface(e, problems);
+  const channelPolicy = parsePolicy(e.MPIBOX_CHANNEL_POLICY, problems);
+  if (problems.length > 0)
+    return { ok: false, message: `mpibox: invalid configuration:\n${problems.join('\n')}` };
   const dataDir = path.resolve(cwd, e.MPIBOX_DATA_DIR);
   return {
     ok: true,
     config: {
       mode: 'local',
+      surface,
+      channelPolicy,
       dataDir,
       databasePath: path.join(dataDir, 'mpibox.db'),
       adminIds: e.MPIBOX_ADMINS,
@@ -137,4 +167,57 @@ function pickKnown(env: Record<string, string | undefined>): Record<string, stri
     if (value !== undefined && value !== '') known[key] = value;
   }
   return known;
+}
+
+function pickSurface(e: z.infer<typeof EnvSchema>, problems: string[]): Surface {
+  const apiUrl = e.SLACK_API_URL ?? null;
+  if (e.SLACK_BOT_TOKEN === undefined) {
+    if (e.SLACK_APP_TOKEN !== undefined || e.SLACK_SIGNING_SECRET !== undefined) {
+      problems.push('- SLACK_BOT_TOKEN: required with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET');
+    }
+    return { kind: 'console' };
+  }
+  if (e.SLACK_APP_TOKEN !== undefined) {
+    return {
+      kind: 'slack-socket',
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET ?? null,
+      apiUrl,
+    };
+  }
+  if (e.SLACK_SIGNING_SECRET === undefined) {
+    problems.push(
+      '- SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: one is required with SLACK_BOT_TOKEN (HTTP or Socket Mode)',
+    );
+    return { kind: 'console' };
+  }
+  return {
+    kind: 'slack-http',
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    port: e.MPIBOX_HTTP_PORT,
+    apiUrl,
+  };
+}
+
+function parsePolicy(text: string | undefined, problems: string[]): Record<string, ChannelPolicy> {
+  if (text === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    problems.push('- MPIBOX_CHANNEL_POLICY: not valid JSON');
+    return {};
+  }
+  const parsed = ChannelPolicySchema.safeParse(json);
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues.map(
+        (issue) => `- MPIBOX_CHANNEL_POLICY.${issue.path.join('.')}: ${issue.message}`,
+      ),
+    );
+    return {};
+  }
+  return parsed.data;
 }

@@ -17,3 +17,30 @@ export function formatDuration(durationInMs: number): string {
   if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
+
+/** What one channel may do; a channel without an entry may do everything within the global limits. */
+export interface ChannelPolicy {
+  /** Verbs allowed (`up`, `run`, `down`, `key`…); absent means all. `help` is always allowed. */
+  verbs?: string[];
+  /** Largest node count for `up`/`resize` in this channel. */
+  maxNodes?: number;
+}
+
+/**
+ * Checks a verb (and node count, for up/resize) against a channel's policy; returns why it
+ * is refused, or null. Commands and button clicks go through the same check.
+ */
+export function channelRefusal(
+  policy: ChannelPolicy | undefined,
+  verb: string,
+  nodes: number | null,
+): string | null {
+  if (!policy || verb === 'help') return null;
+  if (policy.verbs && !policy.verbs.includes(verb)) {
+    return `\`/mpi ${verb}\` is not allowed in this channel (allowed: ${policy.verbs.join(', ') || 'nothing'}).`;
+  }
+  if (policy.maxNodes !== undefined && nodes !== null && nodes > policy.maxNodes) {
+    return `This channel allows at most ${policy.maxNodes} nodes per cluster; you asked for ${nodes}.`;
+  }
+  return null;
+}

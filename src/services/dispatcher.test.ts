@@ -172,4 +172,25 @@ describe('Dispatcher', () => {
       ['/mpi help', 'ok'],
     ]);
   });
+
+  it('applies the channel policy to commands and to button clicks alike', async () => {
+    const h = makeHarness({ channelPolicy: { C9: { verbs: ['up', 'status', 'list'], maxNodes: 2 } } });
+    await h.run('UALICE', '/mpi up 2 demo', 'C9');
+    const id = h.store.findLiveClusterByName('demo')?.id ?? '';
+
+    const tooBig = await h.run('UALICE', '/mpi up 3 big', 'C9');
+    const down = await h.run('UALICE', '/mpi down demo --yes', 'C9');
+    const click = await h.dispatcher.action(h.actor('UALICE', 'C9'), 'cluster-down', id);
+    const help = await h.run('UALICE', '/mpi help', 'C9');
+    const elsewhere = await h.run('UALICE', '/mpi up 3 free', 'C1');
+
+    expect(tooBig.message.text).toBe('This channel allows at most 2 nodes per cluster; you asked for 3.');
+    expect(down.message.text).toMatch(
+      /`\/mpi down` is not allowed in this channel \(allowed: up, status, list\)/,
+    );
+    expect(click.message.text).toMatch(/`\/mpi down` is not allowed/);
+    expect(help.message.text).toMatch(/\/mpi up/);
+    expect(elsewhere.message.text).toMatch(/Creating cluster `free`/);
+    expect(h.store.getCluster(id)?.state).toBe('ready');
+  });
 });

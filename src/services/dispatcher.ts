@@ -1,6 +1,7 @@
 import { parseCommand, redactCommandText, usageText } from '../commands/parse.ts';
 import type { Command } from '../commands/types.ts';
-import { isMpiboxError } from '../domain/errors.ts';
+import { MpiboxError, isMpiboxError } from '../domain/errors.ts';
+import { channelRefusal, type ChannelPolicy } from '../domain/policy.ts';
 import type { Button } from '../ports/chat.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -20,6 +21,8 @@ export interface DispatcherDeps {
   clock: Clock;
   logger: Logger;
   limits: Limits;
+  /** Per-channel policy by channel id (absent: everything allowed within the limits). */
+  channelPolicy?: Readonly<Record<string, ChannelPolicy>>;
 }
 
 /**
@@ -40,11 +43,16 @@ export class Dispatcher {
       this.#audit(actor, text, parsed.privateKey ? 'private-key' : 'bad-input');
       return { visibility: 'ephemeral', message: message(`${parsed.message}\n\n${parsed.usage}`) };
     }
-    return this.#run(actor, text, () => this.#route(actor, parsed.command));
+    const command = parsed.command;
+    return this.#run(actor, text, () => {
+      this.#checkPolicy(actor, policyVerb(command.verb), 'nodes' in command ? command.nodes : null);
+      return this.#route(actor, command);
+    });
   }
 
   async action(actor: Actor, action: Button['action'], value: string): Promise<Reply> {
     return this.#run(actor, `[button ${action} ${value}]`, () => {
+      this.#checkPolicy(actor, BUTTON_VERBS[action], null);
       switch (action) {
         case 'cluster-down':
           return this.#deps.clusters.downById(actor, value);
@@ -119,6 +127,11 @@ export class Dispatcher {
     if (isNewMember && store.listKeys(actor.userId).length > 0) await clusters.refreshKeys(actor.channelId);
   }
 
+  #checkPolicy(actor: Actor, verb: string, nodes: number | null): void {
+    const refusal = channelRefusal(this.#deps.channelPolicy?.[actor.channelId], verb, nodes);
+    if (refusal) throw new MpiboxError('forbidden', refusal, { policy: true });
+  }
+
   #audit(actor: Actor, text: string, result: string): void {
     try {
       this.#deps.store.audit({
@@ -132,4 +145,16 @@ export class Dispatcher {
       this.#deps.logger.error('audit write failed', { error });
     }
   }
+}
+
+/** The verb a policy names for a button (the same check as the command it stands for). */
+const BUTTON_VERBS: Record<Button['action'], string> = {
+  'cluster-down': 'down',
+  'cluster-keep': 'keep',
+  'job-cancel': 'cancel',
+};
+
+/** `key-add`, `key-list`, `key-rm` are all `key` in a policy. */
+function policyVerb(verb: Command['verb']): string {
+  return verb.startsWith('key-') ? 'key' : verb;
 }

@@ -29,6 +29,7 @@ export function explain(error: unknown): string {
         return `The name \`${f.name}\` is taken by a live cluster${f.channelId ? ' in another channel' : ''}; pick another name.`;
       return `That conflicts with the current state: ${error.message}.`;
     case 'forbidden':
+      if (f.policy) return error.message;
       return `Only the owner of \`${f.name}\` (<@${f.ownerId}>) or an admin can ${f.verb} it.`;
     case 'quota':
       return f.scope === 'total'

@@ -7,6 +7,7 @@ import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
 import { ChatPacer } from '../../src/services/chat-pacer.ts';
 import { ClusterService } from '../../src/services/cluster-service.ts';
+import type { ChannelPolicy } from '../../src/domain/policy.ts';
 import { Dispatcher } from '../../src/services/dispatcher.ts';
 import { JobService } from '../../src/services/job-service.ts';
 import { KeyService } from '../../src/services/key-service.ts';
@@ -40,6 +41,7 @@ export function makeHarness(
     maxNodesPerCluster?: number;
     maxTotalNodes?: number;
     jobsPerCluster?: number;
+    channelPolicy?: Record<string, ChannelPolicy>;
   } = {},
 ) {
   const store = openSqliteStore(':memory:');
@@ -90,7 +92,16 @@ export function makeHarness(
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
   });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
-  const dispatcher = new Dispatcher({ store, clusters, keys, jobs, clock, logger, limits });
+  const dispatcher = new Dispatcher({
+    store,
+    clusters,
+    keys,
+    jobs,
+    clock,
+    logger,
+    limits,
+    channelPolicy: options.channelPolicy ?? {},
+  });
   const actor = (userId: string, channelId = 'C1'): Actor => ({
     userId,
     displayName: userId.toLowerCase(),
