@@ -1,12 +1,15 @@
 import fs from 'node:fs';
+import { LogLevel, WebClient } from '@slack/web-api';
 import os from 'node:os';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
 import { buildApp } from './app.ts';
-import { loadConfig } from './config/config.ts';
+import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
+import { createSlackApp } from './surfaces/slack/slack-app.ts';
+import { SlackChat } from './surfaces/slack/slack-chat.ts';
 
 /** Composition root: config → adapters → services → surface. */
 async function main(argv: string[]): Promise<number> {
@@ -32,12 +35,25 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = new JsonLogger(config.logLevel);
+  try {
+    if (config.surface.kind === 'console') {
+      await runConsoleMode(config, logger, args.as ?? config.consoleUser ?? os.userInfo().username);
+    } else {
+      await runSlackMode(config, config.surface, logger);
+    }
+  } finally {
+    lock.release();
+  }
+  return 0;
+}
+
+/** Console: each stdin line is a command; at end of input, finish in-flight work and exit. */
+async function runConsoleMode(config: Config, logger: JsonLogger, user: string): Promise<void> {
   const write = (text: string): void => void process.stdout.write(text);
   const chat = new ConsoleChat(write);
   const app = buildApp(config, { chat, clock: new SystemClock(), logger });
   app.recover();
-  const user = args.as ?? config.consoleUser ?? os.userInfo().username;
-  logger.info('mpibox started', { mode: config.mode, dataDir: config.dataDir, user });
+  logger.info('mpibox started', { surface: 'console', dataDir: config.dataDir, user });
   let stopping = false;
   const stop = (): void => {
     if (stopping) process.exit(130);
@@ -56,12 +72,53 @@ async function main(argv: string[]): Promise<number> {
       write,
     });
   } finally {
-    // End of input: finish in-flight work before exiting.
     await app.idle();
     app.close();
-    lock.release();
   }
-  return 0;
+}
+
+/**
+ * Slack: serve until SIGINT/SIGTERM. Running jobs are not waited for: they live on their
+ * nodes, and the next start re-attaches to them.
+ */
+async function runSlackMode(
+  config: Config,
+  surface: Exclude<Config['surface'], { kind: 'console' }>,
+  logger: JsonLogger,
+): Promise<void> {
+  const clock = new SystemClock();
+  const clientOptions = {
+    ...(surface.apiUrl ? { slackApiUrl: surface.apiUrl } : {}),
+    logLevel: LogLevel.ERROR,
+  };
+  const chat = new SlackChat(
+    new WebClient(surface.botToken, clientOptions),
+    new WebClient(surface.botToken, clientOptions),
+    logger,
+  );
+  const app = buildApp(config, { chat, clock, logger });
+  const slack = createSlackApp({
+    transport:
+      surface.kind === 'slack-http'
+        ? { kind: 'http', signingSecret: surface.signingSecret, port: surface.port }
+        : { kind: 'socket', appToken: surface.appToken, signingSecret: surface.signingSecret },
+    botToken: surface.botToken,
+    apiUrl: surface.apiUrl,
+    dispatcher: app.dispatcher,
+    store: app.store,
+    clock,
+    logger,
+  });
+  app.recover();
+  const server = await slack.start();
+  logger.info('mpibox started', { surface: surface.kind, port: server.port, dataDir: config.dataDir });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info('mpibox stopping', {});
+  await server.stop();
+  app.close();
 }
 
 function parseArgs(argv: string[]): { as: string | null } | { error: string } {

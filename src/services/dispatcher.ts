@@ -51,18 +51,21 @@ export class Dispatcher {
   }
 
   async action(actor: Actor, action: Button['action'], value: string): Promise<Reply> {
-    return this.#run(actor, `[button ${action} ${value}]`, () => {
-      this.#checkPolicy(actor, BUTTON_VERBS[action], null);
+    // A click acts in the channel its cluster or job belongs to (a click in App Home has no
+    // channel of its own) and is checked against that channel's policy.
+    const scoped = { ...actor, channelId: this.#actionChannel(action, value) ?? actor.channelId };
+    return this.#run(scoped, `[button ${action} ${value}]`, () => {
+      this.#checkPolicy(scoped, BUTTON_VERBS[action], null);
       switch (action) {
         case 'cluster-down':
-          return this.#deps.clusters.downById(actor, value);
+          return this.#deps.clusters.downById(scoped, value);
         case 'cluster-keep':
           return Promise.resolve({
             visibility: 'ephemeral',
             message: message('Keeping clusters arrives with the reaper.'),
           });
         case 'job-cancel':
-          return this.#deps.jobs.cancel(actor, { jobId: Number(value) });
+          return this.#deps.jobs.cancel(scoped, { jobId: Number(value) });
       }
     });
   }
@@ -125,6 +128,12 @@ export class Dispatcher {
     const isNewMember = !store.listChannelMembers(actor.channelId).includes(actor.userId);
     store.touchUser(actor.userId, actor.displayName, actor.channelId, clock.nowInMs());
     if (isNewMember && store.listKeys(actor.userId).length > 0) await clusters.refreshKeys(actor.channelId);
+  }
+
+  #actionChannel(action: Button['action'], value: string): string | null {
+    const { store } = this.#deps;
+    if (action === 'job-cancel') return store.getJob(Number(value))?.channelId ?? null;
+    return store.getCluster(value)?.channelId ?? null;
   }
 
   #checkPolicy(actor: Actor, verb: string, nodes: number | null): void {

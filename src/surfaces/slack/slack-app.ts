@@ -1,0 +1,139 @@
+import http from 'node:http';
+import bolt from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { Store } from '../../ports/store.ts';
+import type { Reply } from '../../services/actor.ts';
+import type { Dispatcher } from '../../services/dispatcher.ts';
+import { homeMessage } from '../../services/home.ts';
+import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
+import { ReplayGuard } from './replay-guard.ts';
+
+const { App, HTTPReceiver, LogLevel } = bolt;
+
+/** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
+const ANSWER_IN_ACK_WITHIN_MS = 1000;
+const ACTION_IDS = /^(cluster-down|cluster-keep|job-cancel)(:\d+)?$/;
+
+export interface SlackSurfaceOptions {
+  transport:
+    | { kind: 'http'; signingSecret: string; port: number }
+    | { kind: 'socket'; appToken: string; signingSecret: string | null };
+  botToken: string;
+  /** Web API base URL (tests point it at the fake Slack). */
+  apiUrl: string | null;
+  dispatcher: Dispatcher;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The Bolt app: thin listeners that acknowledge at once, parse, call the dispatcher and
+ * render. HTTP and Socket Mode share every listener.
+ */
+export function createSlackApp(options: SlackSurfaceOptions) {
+  const { dispatcher, store, clock, logger } = options;
+  const clientOptions = options.apiUrl ? { slackApiUrl: options.apiUrl } : {};
+  const receiver =
+    options.transport.kind === 'http'
+      ? new HTTPReceiver({
+          signingSecret: options.transport.signingSecret,
+          endpoints: '/slack/events',
+          logLevel: LogLevel.WARN,
+        })
+      : undefined;
+  const app = new App({
+    token: options.botToken,
+    ...(receiver
+      ? { receiver }
+      : { socketMode: true, appToken: (options.transport as { appToken: string }).appToken }),
+    clientOptions,
+    logLevel: LogLevel.WARN,
+  });
+
+  app.command('/mpi', async ({ command, ack, respond }) => {
+    const actor = { userId: command.user_id, displayName: command.user_name, channelId: command.channel_id };
+    const work = dispatcher.command(actor, `/mpi ${unescapeSlackText(command.text)}`);
+    const early = await Promise.race([work, clock.sleep(ANSWER_IN_ACK_WITHIN_MS).then(() => null)]);
+    if (early) {
+      await ack(asResponse(early));
+      return;
+    }
+    await ack({ response_type: 'ephemeral', text: 'Working on it…' });
+    await respond({ ...asResponse(await work), replace_original: true });
+  });
+
+  app.action(ACTION_IDS, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    if (action.type !== 'button' || !('action_id' in action)) return;
+    const kind = parseActionId(action.action_id);
+    if (!kind) return;
+    const channelId = 'channel' in body && body.channel ? body.channel.id : 'app-home';
+    const actor = { userId: body.user.id, displayName: body.user.name ?? body.user.id, channelId };
+    const reply = await dispatcher.action(actor, kind, action.value ?? '');
+    if ('response_url' in body && body.response_url) {
+      await respond({ ...asResponse(reply), response_type: 'ephemeral', replace_original: false });
+    } else {
+      await publishHome(client, body.user.id, reply.message.text);
+    }
+  });
+
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab === 'home') await publishHome(client, event.user, null);
+  });
+
+  app.error(async (error) => {
+    logger.error('slack listener failed', { error: error.message, code: (error as { code?: string }).code });
+  });
+
+  async function publishHome(client: WebClient, userId: string, notice: string | null): Promise<void> {
+    const view = toSlackMessage(homeMessage(store, userId, clock.nowInMs(), notice));
+    await client.views.publish({ user_id: userId, view: { type: 'home', blocks: view.blocks } });
+  }
+
+  return {
+    app,
+    /** Starts listening: an HTTP server that refuses replays, or the Socket Mode connection. */
+    async start(): Promise<{ stop(): Promise<void>; port: number | null }> {
+      if (!receiver) {
+        await app.start();
+        return {
+          port: null,
+          stop: async () => {
+            await app.stop();
+          },
+        };
+      }
+      const guard = new ReplayGuard(() => clock.nowInMs());
+      const server = http.createServer((req, res) => {
+        if (!guard.admit(header(req, 'x-slack-signature'))) {
+          logger.warn('replayed slack request refused', { url: req.url });
+          res.writeHead(401).end();
+          return;
+        }
+        receiver.requestListener(req, res);
+      });
+      const port = options.transport.kind === 'http' ? options.transport.port : 0;
+      await new Promise<void>((resolve) => server.listen(port, resolve));
+      const address = server.address();
+      return {
+        port: typeof address === 'object' && address ? address.port : port,
+        stop: () => new Promise((resolve) => server.close(() => resolve())),
+      };
+    },
+  };
+}
+
+function asResponse(reply: Reply) {
+  return {
+    response_type: reply.visibility === 'channel' ? ('in_channel' as const) : ('ephemeral' as const),
+    ...toSlackMessage(reply.message),
+  };
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import type { WebClient } from '@slack/web-api';
+import type { Chat, FileUpload, Message, MessageRef } from '../../ports/chat.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { toSlackMessage } from './render-blocks.ts';
+
+/**
+ * Chat over Slack's Web API. Interactive messages (cards, replies to commands) and job logs
+ * use separate WebClients, so a rate-limited log stream (429, retried after Retry-After by
+ * the client) never delays an answer to a person. Thread replies, their updates and file
+ * uploads are log traffic.
+ */
+export class SlackChat implements Chat {
+  readonly #interactive: WebClient;
+  readonly #logs: WebClient;
+  readonly #logger: Logger;
+  /** Messages posted as thread replies (log tails), so their updates use the log client too. */
+  readonly #threadReplies = new Set<string>();
+
+  constructor(interactive: WebClient, logs: WebClient, logger: Logger) {
+    this.#interactive = interactive;
+    this.#logs = logs;
+    this.#logger = logger;
+  }
+
+  async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
+    const client = threadOf ? this.#logs : this.#interactive;
+    const result = await client.chat.postMessage({
+      channel: channelId,
+      ...toSlackMessage(message),
+      ...(threadOf ? { thread_ts: threadOf.messageId } : {}),
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    const ref = { channelId: result.channel ?? channelId, messageId: result.ts ?? '' };
+    if (threadOf) this.#rememberReply(ref.messageId);
+    return ref;
+  }
+
+  async update(ref: MessageRef, message: Message): Promise<void> {
+    const client = this.#threadReplies.has(ref.messageId) ? this.#logs : this.#interactive;
+    try {
+      await client.chat.update({ channel: ref.channelId, ts: ref.messageId, ...toSlackMessage(message) });
+    } catch (error) {
+      // The port says: updating a message that is gone is a no-op.
+      if (slackError(error) === 'message_not_found') return;
+      throw error;
+    }
+  }
+
+  async ephemeral(channelId: string, userId: string, message: Message): Promise<void> {
+    await this.#interactive.chat.postEphemeral({
+      channel: channelId,
+      user: userId,
+      ...toSlackMessage(message),
+    });
+  }
+
+  async attach(ref: MessageRef, file: FileUpload): Promise<void> {
+    await this.#logs.files.uploadV2({
+      channel_id: ref.channelId,
+      thread_ts: ref.messageId,
+      file: fs.createReadStream(file.path),
+      filename: file.name,
+      title: file.title,
+    });
+    this.#logger.debug('file attached', { channelId: ref.channelId, name: file.name });
+  }
+
+  #rememberReply(ts: string): void {
+    this.#threadReplies.add(ts);
+    if (this.#threadReplies.size > 10_000)
+      this.#threadReplies.delete(this.#threadReplies.values().next().value as string);
+  }
+}
+
+/** The `error` code of a Slack platform error, if that is what `error` is. */
+export function slackError(error: unknown): string | null {
+  const data = (error as { data?: { error?: unknown } } | null)?.data;
+  return typeof data?.error === 'string' ? data.error : null;
+}
