@@ -1,8 +1,11 @@
 /**
- * `npm run bench`: performance figures, as ratios against a baseline measured in the same run
- * on the same machine (these machines are noisy). Prints numbers; asserts nothing.
+ * `npm run bench [job-log|ack-latency]`: performance figures, as ratios against a baseline
+ * measured in the same run on the same machine (these machines are noisy). Prints numbers;
+ * asserts nothing.
  */
+import { benchAckLatency } from './bench/ack-latency.ts';
 import { benchJobLog } from './bench/job-log.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'job-log') await benchJobLog();
+if (which === 'all' || which === 'ack-latency') await benchAckLatency();

@@ -33,8 +33,11 @@ export interface Store {
   /** Every interval of a cluster, open ones with `stoppedAtMs` null. */
   listUsage(clusterId: string): UsageRow[];
 
-  /** Records a user (Slack user id or console name) and that they were seen in a channel. */
-  touchUser(userId: string, displayName: string, channelId: string, atMs: number): void;
+  /**
+   * Records a user (Slack user id or console name) and that they were seen in a channel.
+   * Returns true when this is the user's first time in that channel.
+   */
+  touchUser(userId: string, displayName: string, channelId: string, atMs: number): boolean;
   /** User ids seen in a channel. */
   listChannelMembers(channelId: string): string[];
   /** Channel ids a user has been seen in. */

@@ -125,8 +125,7 @@ export class Dispatcher {
   /** Records the user; a first command in a channel lets their keys onto its clusters. */
   async #touch(actor: Actor): Promise<void> {
     const { store, clock, clusters } = this.#deps;
-    const isNewMember = !store.listChannelMembers(actor.channelId).includes(actor.userId);
-    store.touchUser(actor.userId, actor.displayName, actor.channelId, clock.nowInMs());
+    const isNewMember = store.touchUser(actor.userId, actor.displayName, actor.channelId, clock.nowInMs());
     if (isNewMember && store.listKeys(actor.userId).length > 0) await clusters.refreshKeys(actor.channelId);
   }
 

@@ -164,10 +164,10 @@ export class SqliteStore implements Store {
     return this.#sql.listUsage.all(clusterId);
   }
 
-  touchUser(userId: string, displayName: string, channelId: string, atMs: number): void {
-    this.transaction(() => {
+  touchUser(userId: string, displayName: string, channelId: string, atMs: number): boolean {
+    return this.transaction(() => {
       this.#sql.upsertUser.run({ userId, displayName, atMs });
-      this.#sql.insertChannelMember.run({ channelId, userId, atMs });
+      return this.#sql.insertChannelMember.run({ channelId, userId, atMs }).changes > 0;
     });
   }
 

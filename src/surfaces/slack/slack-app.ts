@@ -23,6 +23,11 @@ export interface SlackSurfaceOptions {
   botToken: string;
   /** Web API base URL (tests point it at the fake Slack). */
   apiUrl: string | null;
+  /**
+   * The bot's ids when already known. Without them Bolt asks `auth.test` once (which also
+   * proves the token works); benchmarks with no Web API at hand pass them.
+   */
+  identity?: { botId: string; botUserId: string };
   dispatcher: Dispatcher;
   store: Store;
   clock: Clock;
@@ -51,6 +56,7 @@ export function createSlackApp(options: SlackSurfaceOptions) {
       : { socketMode: true, appToken: (options.transport as { appToken: string }).appToken }),
     clientOptions,
     logLevel: LogLevel.WARN,
+    ...(options.identity ? { ...options.identity, tokenVerificationEnabled: false } : {}),
   });
 
   app.command('/mpi', async ({ command, ack, respond }) => {
