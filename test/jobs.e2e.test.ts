@@ -66,10 +66,11 @@ describe('jobs on a local cluster', () => {
     bot.send('/mpi down demo --yes');
     await bot.end();
 
-    expect(logCopy(dataDir, 2).trim().split('\n').sort()).toEqual([
-      'rank 0 of 2 on demo-0 sum 1',
-      'rank 1 of 2 on demo-1 sum 1',
-    ]);
+    // Under load Open MPI may add a harmless launcher warning of its own; the ranks' lines are what count.
+    const rankLines = logCopy(dataDir, 2)
+      .split('\n')
+      .filter((line) => line.startsWith('rank '));
+    expect(rankLines.sort()).toEqual(['rank 0 of 2 on demo-0 sum 1', 'rank 1 of 2 on demo-1 sum 1']);
     expect(bot.stdout).toMatch(/thread of message \d+, message \d+\]\n {4}rank \d of 2 on demo-\d sum 1/);
     expect(bot.stdout).toMatch(/file job-2\.log \(Complete log of job #2, 56 bytes\)/);
     expect(bot.stdout).toMatch(/State: failed \| Ranks: 1 \| By: @tester \| Elapsed: \d+ s \| Exit code: 7/);
