@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import type { WebClient } from '@slack/web-api';
 import type { Chat, FileUpload, Message, MessageRef } from '../../ports/chat.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -56,15 +57,30 @@ export class SlackChat implements Chat {
     });
   }
 
+  /**
+   * Slack's external upload, done by hand: `files.uploadV2` reads the whole file into memory,
+   * and a job log can be gigabytes. Ask for an upload URL, stream the file to it, then share
+   * the file into the thread.
+   */
   async attach(ref: MessageRef, file: FileUpload): Promise<void> {
-    await this.#logs.files.uploadV2({
+    const length = fs.statSync(file.path).size;
+    const target = await this.#logs.files.getUploadURLExternal({ filename: file.name, length });
+    if (!target.upload_url || !target.file_id)
+      throw new Error('files.getUploadURLExternal returned no upload_url');
+    const response = await fetch(target.upload_url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
+      body: Readable.toWeb(fs.createReadStream(file.path)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`file upload failed with HTTP ${response.status}`);
+    await this.#logs.files.completeUploadExternal({
+      files: [{ id: target.file_id, title: file.title }],
       channel_id: ref.channelId,
       thread_ts: ref.messageId,
-      file: fs.createReadStream(file.path),
-      filename: file.name,
-      title: file.title,
     });
-    this.#logger.debug('file attached', { channelId: ref.channelId, name: file.name });
+    this.#logger.debug('file attached', { channelId: ref.channelId, name: file.name, length });
   }
 
   #rememberReply(ts: string): void {

@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredMessage } from './fake-slack/index.ts';
+import { appHomeOpenedEvent, signSlackRequest } from './fake-slack/index.ts';
+import { SUPPORT_DIR } from './support/local-fixtures.ts';
+import { SIGNING_SECRET, eventually, onTimeoutDescribe, startSlackBot } from './support/slack-bot.ts';
+
+type SlackBot = Awaited<ReturnType<typeof startSlackBot>>;
+
+interface ButtonElement {
+  action_id: string;
+  value: string;
+  confirm?: unknown;
+}
+
+/** The buttons of a posted message, as Slack would show them. */
+function buttonsOf(message: StoredMessage): ButtonElement[] {
+  return (message.blocks ?? []).flatMap((block) => {
+    const { type, elements } = block as { type: string; elements?: ButtonElement[] };
+    return type === 'actions' ? (elements ?? []) : [];
+  });
+}
+
+describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)', () => {
+  let s: SlackBot;
+  const acks: number[] = [];
+  const slash = async (text: string, user = 'U1') => {
+    const answer = await s.slash(text, user);
+    acks.push(answer.ms);
+    expect(answer.status, answer.text).toBe(200);
+    return answer;
+  };
+  const channel = () => s.fake.messages('C1');
+  const topLevel = (pattern: RegExp) =>
+    channel().find((message) => !message.threadTs && pattern.test(message.text));
+
+  beforeAll(async () => {
+    s = await startSlackBot('e2e', 11);
+    onTimeoutDescribe(
+      () =>
+        `messages:\n${channel()
+          .map((m) => `${m.ts} ${m.threadTs ?? '-'} ${m.text.slice(0, 80)}`)
+          .join(
+            '\n',
+          )}\nviolations: ${JSON.stringify(s.fake.violations().map((c) => [c.method, c.status, c.error, c.detail]))}\nstderr:\n${s.bot.stderr.slice(-3000)}`,
+    );
+  });
+
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it(
+    'up, run a real MPI program, then the Down button: acks in time, card updated in place, log complete',
+    { timeout: 180_000 },
+    async () => {
+      const up = await slash('up 2 demo');
+      expect(up.text).toMatch(/Creating cluster `demo`/);
+      const card = await eventually(() => topLevel(/Cluster demo is ready/), 'cluster card ready');
+      expect(card.edits.length).toBeGreaterThanOrEqual(1); // posted "creating", then updated in place
+      expect(channel().filter((message) => /^Cluster demo/.test(message.text))).toHaveLength(1);
+      const workDir = path.dirname(JSON.stringify(card.blocks).match(/Machinefile `([^`]+)`/)?.[1] ?? '');
+      fs.copyFileSync(path.join(SUPPORT_DIR, 'mpi-hello.c'), path.join(workDir, 'shared', 'hello.c'));
+
+      await slash('run -n 1 -- mpicc -o shared/hello shared/hello.c');
+      await eventually(() => topLevel(/job #1 on demo: succeeded/), 'compile job done');
+      await slash('run -- ./shared/hello');
+      const job = await eventually(() => topLevel(/job #2 on demo: succeeded/), 'MPI job done');
+      const file = await eventually(
+        () => s.fake.files.find((candidate) => candidate.completed && candidate.threadTs === job.ts),
+        'log attached in the thread',
+      );
+      const thread = channel()
+        .filter((message) => message.threadTs === job.ts)
+        .map((message) => message.text)
+        .join('\n');
+      for (const rank of ['rank 0 of 2 on demo-0 sum 1', 'rank 1 of 2 on demo-1 sum 1']) {
+        expect(thread).toContain(rank);
+        expect(file.bytes?.toString('utf8')).toContain(rank);
+      }
+
+      const ready = await eventually(() => topLevel(/Cluster demo is ready/), 'card');
+      const button = buttonsOf(ready).find((element) => element.action_id.startsWith('cluster-down'));
+      expect(button?.confirm).toBeDefined(); // Down asks before it deletes
+      const [first, second] = await Promise.all([
+        s.click(ready, button?.action_id ?? '', button?.value ?? ''),
+        s.click(ready, button?.action_id ?? '', button?.value ?? ''),
+      ]);
+      await eventually(() => topLevel(/Cluster demo is deleted/), 'cluster deleted');
+
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(s.bot.stderr.match(/local cluster terminated/g)).toHaveLength(1);
+      expect(Math.max(...acks)).toBeLessThan(3000);
+      const errors = s.fake.violations().filter((call) => call.status !== 429);
+      expect(errors.map((call) => `${call.method} ${call.error} ${call.detail ?? ''}`)).toEqual([]);
+    },
+  );
+
+  it('publishes App Home with the user’s clusters and a Down button that works there too', async () => {
+    await slash('up 1 homey', 'U7');
+    await eventually(() => topLevel(/Cluster homey is ready/), 'cluster ready');
+    const event = JSON.stringify(appHomeOpenedEvent({ user_id: 'U7' }));
+
+    const opened = await s.post(event, (body) => ({
+      ...signSlackRequest(SIGNING_SECRET, body),
+      'content-type': 'application/json',
+    }));
+    const home = await eventually(
+      () => s.fake.views.find((view) => view.type === 'home' && view.userId === 'U7'),
+      'home published',
+    );
+    const down = JSON.stringify(home.view).includes('"action_id":"cluster-down"');
+    const slackHome = {
+      ts: '0',
+      blocks: (home.view as { blocks: unknown[] }).blocks,
+      text: '',
+      threadTs: undefined,
+    } as never;
+    const button = buttonsOf(slackHome).find((element) => element.action_id.startsWith('cluster-down'));
+    await s.click(slackHome, button?.action_id ?? '', button?.value ?? '', 'U7', 'C1');
+    await eventually(() => topLevel(/Cluster homey is deleted/), 'deleted from App Home');
+
+    expect(opened.status).toBe(200);
+    expect(JSON.stringify(home.view)).toMatch(/homey/);
+    expect(down).toBe(true);
+  });
+
+  it('refuses a bad signature, an old timestamp and a replay with 401, changing nothing', async () => {
+    const before = { calls: s.fake.calls.length, audit: s.auditCount() };
+
+    const badSignature = await s.post('command=%2Fmpi&text=up+1+evil&user_id=U9&channel_id=C1', () => ({
+      'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)),
+      'x-slack-signature': 'v0=deadbeef',
+    }));
+    const old = await s.post('command=%2Fmpi&text=up+1+evil&user_id=U9&channel_id=C1', (body) => ({
+      ...signSlackRequest(SIGNING_SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60),
+    }));
+    const original = await s.slash('list', 'U9');
+    const replay = await s.post(original.body, () => original.headers);
+
+    expect([badSignature.status, old.status, original.status, replay.status]).toEqual([401, 401, 200, 401]);
+    expect(s.auditCount()).toBe(before.audit + 1); // only the genuine /mpi list
+    expect(s.fake.calls.length).toBe(before.calls); // list answers in the ack: no Web API call
+  });
+
+  it('turns a job printing 20,000 lines into a readable thread and a complete attached log', async () => {
+    await slash('up 1 chatty');
+    await eventually(() => topLevel(/Cluster chatty is ready/), 'cluster ready');
+
+    await slash('run chatty -n 1 -- seq 1 20000');
+    const job = await eventually(() => topLevel(/job #\d+ on chatty: succeeded/), 'job done');
+    const file = await eventually(
+      () => s.fake.files.find((candidate) => candidate.completed && candidate.threadTs === job.ts),
+      'log attached',
+    );
+    await slash('down chatty --yes');
+
+    const replies = channel().filter((message) => message.threadTs === job.ts && !message.files);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.length).toBeLessThan(20);
+    const lines = file.bytes?.toString('utf8').trimEnd().split('\n') ?? [];
+    expect(lines).toHaveLength(20_000);
+    expect(lines.every((line, index) => line === String(index + 1))).toBe(true);
+    expect(s.fake.violations().filter((call) => call.status !== 429)).toEqual([]);
+  });
+});
