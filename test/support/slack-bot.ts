@@ -2,7 +2,7 @@ import net from 'node:net';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { blockActionBody, signSlackRequest, slashCommandBody, startFakeSlack } from '../fake-slack/index.ts';
-import type { FakeSlack, StoredMessage } from '../fake-slack/index.ts';
+import type { StoredMessage } from '../fake-slack/index.ts';
 import { BotProcess } from './bot-process.ts';
 import { makeTempDir, testBasePort } from './local-fixtures.ts';
 
