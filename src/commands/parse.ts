@@ -22,12 +22,32 @@ const FORBIDDEN_CHAR =
 const HELP_FLAGS = ['--help', '-h'];
 
 export function parseCommand(text: string, limits: CommandLimits): ParseResult {
+  let input: string;
   try {
-    return parse(String(text ?? ''), limits);
+    input = String(text ?? '');
   } catch {
     return failure('Sorry, I could not read that command. Try `/mpi help`.', usageText());
   }
+  // The same short commands (`/mpi status`, `/mpi jobs`) come again and again; parsing is pure,
+  // so remember recent results. Long texts (keys, job commands) are not kept.
+  const cacheKey = input.length <= 64 ? `${limits.maxNodesPerCluster} ${input}` : null;
+  const cached = cacheKey === null ? undefined : RECENT.get(cacheKey);
+  if (cached) return cached;
+  let result: ParseResult;
+  try {
+    result = parse(input, limits);
+  } catch {
+    result = failure('Sorry, I could not read that command. Try `/mpi help`.', usageText());
+  }
+  if (cacheKey !== null && !isPrivateKeyMaterial(input)) {
+    RECENT.set(cacheKey, result);
+    if (RECENT.size > 500) RECENT.delete(RECENT.keys().next().value as string);
+  }
+  return result;
 }
+
+/** Recently parsed short commands (results are never mutated by callers). */
+const RECENT = new Map<string, ParseResult>();
 
 /** Command text safe for the audit log: private key material replaced by a marker. */
 export function redactCommandText(text: string): string {

@@ -32,6 +32,8 @@ export interface DispatcherDeps {
  */
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
+  /** When each user was last recorded in each channel (see #touch). */
+  readonly #touchedAtMs = new Map<string, number>();
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -125,7 +127,15 @@ export class Dispatcher {
   /** Records the user; a first command in a channel lets their keys onto its clusters. */
   async #touch(actor: Actor): Promise<void> {
     const { store, clock, clusters } = this.#deps;
-    const isNewMember = store.touchUser(actor.userId, actor.displayName, actor.channelId, clock.nowInMs());
+    // Membership never goes away, and "last seen" need not be exact: write it at most every
+    // ten minutes per user and channel, so a busy channel costs one write per command (audit).
+    const key = `${actor.userId} ${actor.channelId}`;
+    const now = clock.nowInMs();
+    if ((this.#touchedAtMs.get(key) ?? -Infinity) > now - 600_000) return;
+    this.#touchedAtMs.set(key, now);
+    if (this.#touchedAtMs.size > 10_000)
+      this.#touchedAtMs.delete(this.#touchedAtMs.keys().next().value as string);
+    const isNewMember = store.touchUser(actor.userId, actor.displayName, actor.channelId, now);
     if (isNewMember && store.listKeys(actor.userId).length > 0) await clusters.refreshKeys(actor.channelId);
   }
 

@@ -50,6 +50,8 @@ export class LocalProvider implements CloudProvider {
   readonly #options: LocalProviderOptions;
   readonly #sshdPath: string;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #stateCache = new Map<string, { version: string; state: LocalClusterState }>();
+  readonly #pidCache = new Map<string, { atMs: number; pid: number | null }>();
 
   constructor(options: LocalProviderOptions) {
     if (/[\s"'\\$`]/.test(options.root)) {
@@ -105,7 +107,7 @@ export class LocalProvider implements CloudProvider {
     return state.nodes.map((node) => ({
       index: node.index,
       name: node.name,
-      state: this.#listenerPid(layout, node.name) === null ? 'stopped' : 'running',
+      state: this.#cachedListenerPid(layout, node.name) === null ? 'stopped' : 'running',
     }));
   }
 
@@ -203,7 +205,8 @@ export class LocalProvider implements CloudProvider {
       host: '127.0.0.1',
       port: node.port,
       slots: state.slotsPerNode,
-      state: this.#listenerPid(layout, node.name) === null ? ('stopped' as const) : ('running' as const),
+      state:
+        this.#cachedListenerPid(layout, node.name) === null ? ('stopped' as const) : ('running' as const),
     }));
     return {
       clusterId,
@@ -295,7 +298,7 @@ export class LocalProvider implements CloudProvider {
       );
     }
     const deadline = Date.now() + 5000;
-    while (this.#listenerPid(layout, node.name) === null) {
+    while (this.#readListenerPid(layout.node(node.name)) === null) {
       if (Date.now() > deadline) {
         throw new MpiboxError('provider', 'local node did not write its pid', {
           node: node.name,
@@ -315,8 +318,22 @@ export class LocalProvider implements CloudProvider {
   }
 
   /** The node's sshd listener pid when it is running (checked against its command line). */
-  #listenerPid(layout: ClusterLayout, name: string): number | null {
+  #cachedListenerPid(layout: ClusterLayout, name: string): number | null {
     const files = layout.node(name);
+    // Liveness checks read three files; status asks for them often, so a check stays good
+    // for a second. Only reports (info, query) use this; verbs that act check afresh.
+    const cached = this.#pidCache.get(files.pidFile);
+    if (cached && cached.atMs > Date.now() - 1000) return cached.pid;
+    const pid = this.#readListenerPid(files);
+    this.#pidCache.set(files.pidFile, { atMs: Date.now(), pid });
+    return pid;
+  }
+
+  #listenerPid(layout: ClusterLayout, name: string): number | null {
+    return this.#readListenerPid(layout.node(name));
+  }
+
+  #readListenerPid(files: ReturnType<ClusterLayout['node']>): number | null {
     let pid: number;
     try {
       pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
@@ -357,9 +374,19 @@ export class LocalProvider implements CloudProvider {
   }
 
   #readState(clusterId: string): LocalClusterState | null {
+    const file = this.#layout(clusterId).stateFile;
     try {
-      return JSON.parse(fs.readFileSync(this.#layout(clusterId).stateFile, 'utf8')) as LocalClusterState;
+      // Status asks often; re-read only when the file was replaced (atomic writes change the inode).
+      const stat = fs.statSync(file);
+      const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+      let cached = this.#stateCache.get(clusterId);
+      if (cached?.version !== version) {
+        cached = { version, state: JSON.parse(fs.readFileSync(file, 'utf8')) as LocalClusterState };
+        this.#stateCache.set(clusterId, cached);
+      }
+      return structuredClone(cached.state); // callers may change their copy before writing it
     } catch {
+      this.#stateCache.delete(clusterId);
       return null;
     }
   }
