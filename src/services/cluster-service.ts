@@ -32,6 +32,7 @@ export interface ClusterServiceDeps {
  */
 export class ClusterService {
   readonly #deps: ClusterServiceDeps;
+  readonly #infoCache = new Map<string, { updatedAtMs: number; info: ClusterInfo | null }>();
 
   constructor(deps: ClusterServiceDeps) {
     this.#deps = deps;
@@ -139,7 +140,7 @@ export class ClusterService {
 
   async status(actor: Actor, request: { name: string | null }): Promise<Reply> {
     const cluster = await this.#resolve(actor, request.name);
-    const info = cluster.state === 'ready' ? await this.#deps.provider.info(cluster.id) : null;
+    const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
     const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
     const nodes = this.#deps.store.listNodes(cluster.id);
     if (nodes.length > 0) card.blocks.splice(2, 0, { kind: 'code', text: nodeTable(nodes) });
@@ -324,7 +325,7 @@ export class ClusterService {
   async #refreshCard(clusterId: string): Promise<void> {
     const cluster = this.#get(clusterId);
     if (!cluster.cardChannelId || !cluster.cardMessageId) return;
-    const info = cluster.state === 'ready' ? await this.#deps.provider.info(clusterId) : null;
+    const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
     const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
     try {
       await this.#deps.chat.update(
@@ -334,6 +335,20 @@ export class ClusterService {
     } catch (error) {
       this.#deps.logger.warn('cluster card update failed', { clusterId, error });
     }
+  }
+
+  /**
+   * Connection info for a card or a status. Status is asked often and must answer inside
+   * Slack's acknowledgement, so the provider's answer is kept until the cluster row changes
+   * (every create, resize and delete updates it).
+   */
+  async #connectionInfo(cluster: ClusterRow): Promise<ClusterInfo | null> {
+    const cached = this.#infoCache.get(cluster.id);
+    if (cached && cached.updatedAtMs === cluster.updatedAtMs) return cached.info;
+    const info = await this.#deps.provider.info(cluster.id);
+    this.#infoCache.set(cluster.id, { updatedAtMs: cluster.updatedAtMs, info });
+    if (this.#infoCache.size > 1000) this.#infoCache.delete(this.#infoCache.keys().next().value as string);
+    return info;
   }
 
   #resolve(actor: Actor, name: string | null): Promise<ClusterRow> {
