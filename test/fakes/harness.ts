@@ -5,14 +5,9 @@ import { FileLogStore } from '../../src/adapters/logs/file-log-store.ts';
 import { openSqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
-import { ChatPacer } from '../../src/services/chat-pacer.ts';
-import { ClusterService } from '../../src/services/cluster-service.ts';
 import type { ChannelPolicy } from '../../src/domain/policy.ts';
-import { Dispatcher } from '../../src/services/dispatcher.ts';
-import { JobService } from '../../src/services/job-service.ts';
-import { KeyService } from '../../src/services/key-service.ts';
-import { TaskTracker } from '../../src/services/task-tracker.ts';
 import { FakeClock } from './fake-clock.ts';
+import { wireServices } from '../../src/services/wire-services.ts';
 import { FakeJobRunner } from './fake-job-runner.ts';
 import { FakeProvider } from './fake-provider.ts';
 import { RecordingChat } from './recording-chat.ts';
@@ -49,7 +44,6 @@ export function makeHarness(
   const chat = new RecordingChat();
   const clock = new FakeClock();
   const logger = new MemoryLogger();
-  const tracker = new TaskTracker((key, error) => logger.error('background work failed', { key, error }));
   const limits = {
     maxNodesPerCluster: options.maxNodesPerCluster ?? 16,
     maxTotalNodes: options.maxTotalNodes ?? 64,
@@ -57,51 +51,27 @@ export function makeHarness(
     adminIds: options.adminIds ?? ['UADMIN'],
   };
   const runner = new FakeJobRunner();
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-harness-logs-'));
-  const logs = new FileLogStore(logDir);
-  const jobTracker = new TaskTracker((key, error) => logger.error('job supervisor failed', { key, error }));
-  const pacer = new ChatPacer(clock, 1000, (error) => logger.warn('chat call failed', { error }));
-  const jobs = new JobService({
+  const logs = new FileLogStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-harness-logs-')));
+  const services = wireServices({
     store,
     provider,
     runner,
     logs,
     chat,
-    pacer,
     clock,
     logger,
-    clusterTracker: tracker,
-    jobTracker,
-    limits: {
+    limits,
+    jobLimits: {
       jobsPerCluster: options.jobsPerCluster ?? 1,
       launcher: ['mpiexec'],
       cancelGraceInMs: 100,
       lostAfterInMs: 60_000,
       cardRefreshInMs: 3_600_000,
-      adminIds: limits.adminIds,
     },
-  });
-  const clusters = new ClusterService({
-    store,
-    provider,
-    chat,
-    clock,
-    tracker,
-    logger,
-    limits,
-    beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
-  });
-  const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
-  const dispatcher = new Dispatcher({
-    store,
-    clusters,
-    keys,
-    jobs,
-    clock,
-    logger,
-    limits,
+    chatIntervalInMs: 1000,
     channelPolicy: options.channelPolicy ?? {},
   });
+  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys } = services;
   const actor = (userId: string, channelId = 'C1'): Actor => ({
     userId,
     displayName: userId.toLowerCase(),

@@ -1,0 +1,98 @@
+import type { ChannelPolicy } from '../domain/policy.ts';
+import type { Chat } from '../ports/chat.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CloudProvider } from '../ports/cloud-provider.ts';
+import type { JobRunner } from '../ports/job-runner.ts';
+import type { LogStore } from '../ports/log-store.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Store } from '../ports/store.ts';
+import type { Limits } from './actor.ts';
+import { ChatPacer } from './chat-pacer.ts';
+import { ClusterService } from './cluster-service.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { JobService, type JobLimits } from './job-service.ts';
+import { KeyService } from './key-service.ts';
+import { TaskTracker } from './task-tracker.ts';
+
+/** The ports and settings the services need; adapters or test fakes alike. */
+export interface ServiceDeps {
+  store: Store;
+  provider: CloudProvider;
+  runner: JobRunner;
+  logs: LogStore;
+  chat: Chat;
+  clock: Clock;
+  logger: Logger;
+  limits: Limits;
+  jobLimits: Omit<JobLimits, 'adminIds'>;
+  /** Least time between two chat calls in one channel. */
+  chatIntervalInMs: number;
+  channelPolicy: Readonly<Record<string, ChannelPolicy>>;
+}
+
+/** Wires every service to the given ports: the one service graph of main.ts, benchmarks and tests. */
+export function wireServices(deps: ServiceDeps) {
+  const { store, provider, chat, clock, logger, limits } = deps;
+  const tracker = new TaskTracker((key, error) =>
+    logger.error('background work failed', { clusterId: key, error }),
+  );
+  const jobTracker = new TaskTracker((key, error) =>
+    logger.error('job supervisor failed', { job: key, error }),
+  );
+  const pacer = new ChatPacer(clock, deps.chatIntervalInMs, (error) =>
+    logger.warn('chat call failed', { error }),
+  );
+  const jobs = new JobService({
+    store,
+    provider,
+    runner: deps.runner,
+    logs: deps.logs,
+    chat,
+    pacer,
+    clock,
+    logger,
+    clusterTracker: tracker,
+    jobTracker,
+    limits: { ...deps.jobLimits, adminIds: limits.adminIds },
+  });
+  const clusters = new ClusterService({
+    store,
+    provider,
+    chat,
+    clock,
+    tracker,
+    logger,
+    limits,
+    beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
+  });
+  const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
+  const dispatcher = new Dispatcher({
+    store,
+    clusters,
+    keys,
+    jobs,
+    clock,
+    logger,
+    limits,
+    channelPolicy: deps.channelPolicy,
+  });
+  return {
+    dispatcher,
+    clusters,
+    jobs,
+    keys,
+    tracker,
+    jobTracker,
+    pacer,
+    /** Picks up where a previous run stopped: cluster operations, running and queued jobs. */
+    recover(): void {
+      clusters.recoverAll();
+      jobs.recoverAll();
+    },
+    /** Finishes in-flight work (cluster operations, running jobs, chat calls). */
+    async idle(): Promise<void> {
+      await Promise.all([tracker.idle(), jobTracker.idle()]);
+      await pacer.idle();
+    },
+  };
+}
