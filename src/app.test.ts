@@ -25,11 +25,11 @@ describe('buildApp', () => {
 
     const refused = await app.dispatcher.command(
       { userId: 'U1', displayName: 'u', channelId: 'C9' },
-      '/mpi up 1 x',
+      '/mpi up 1 xy',
     );
     const tooBig = await app.dispatcher.command(
       { userId: 'U1', displayName: 'u', channelId: 'C1' },
-      '/mpi up 4 x',
+      '/mpi up 4 xy',
     );
     app.close();
 
