@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isLive } from '../domain/cluster.ts';
 import { MpiboxError } from '../domain/errors.ts';
-import { canModifyCluster } from '../domain/policy.ts';
+import { canModifyCluster, formatDuration } from '../domain/policy.ts';
 import type { Chat } from '../ports/chat.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
@@ -33,6 +33,8 @@ export interface ClusterServiceDeps {
 export class ClusterService {
   readonly #deps: ClusterServiceDeps;
   readonly #infoCache = new Map<string, { updatedAtMs: number; info: ClusterInfo | null }>();
+  /** The last status answer (replies are never changed after they are made). */
+  #statusCache: { key: string; reply: Reply } | null = null;
 
   constructor(deps: ClusterServiceDeps) {
     this.#deps = deps;
@@ -140,11 +142,18 @@ export class ClusterService {
 
   async status(actor: Actor, request: { name: string | null }): Promise<Reply> {
     const cluster = await this.#resolve(actor, request.name);
+    const now = this.#deps.clock.nowInMs();
+    // The same status is asked for again and again (and must answer inside Slack's ack): it
+    // only changes when the cluster row does (every change bumps updatedAtMs) or its age text.
+    const key = `${cluster.id} ${cluster.updatedAtMs} ${formatDuration(now - cluster.createdAtMs)}`;
+    if (this.#statusCache?.key === key) return this.#statusCache.reply;
     const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
-    const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
+    const card = clusterCard(cluster, info, now);
     const nodes = this.#deps.store.listNodes(cluster.id);
     if (nodes.length > 0) card.blocks.splice(2, 0, { kind: 'code', text: nodeTable(nodes) });
-    return { visibility: 'ephemeral', message: card };
+    const reply: Reply = { visibility: 'ephemeral', message: card };
+    this.#statusCache = { key, reply };
+    return reply;
   }
 
   async list(actor: Actor): Promise<Reply> {

@@ -132,7 +132,19 @@ export function createSlackApp(options: SlackSurfaceOptions) {
   };
 }
 
+/** Rendered replies, by reply: a reply served again (a cached status) is not rendered again. */
+const RENDERED = new WeakMap<Reply, ReturnType<typeof render>>();
+
 function asResponse(reply: Reply) {
+  let rendered = RENDERED.get(reply);
+  if (!rendered) {
+    rendered = render(reply);
+    RENDERED.set(reply, rendered);
+  }
+  return rendered;
+}
+
+function render(reply: Reply) {
   return {
     response_type: reply.visibility === 'channel' ? ('in_channel' as const) : ('ephemeral' as const),
     ...toSlackMessage(reply.message),
