@@ -13,6 +13,10 @@ import { resolveCluster } from './resolve-cluster.ts';
 import { clusterCard, clusterListMessage, downConfirmation, message, nodeTable } from './messages.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
+// Longer than STYLE's 300 lines on purpose: the cluster state machine (creating → ready →
+// resizing → deleting → deleted/failed), its recovery after a restart, and the card that
+// shows it change together; messages, policy and name resolution live in their own modules.
+
 export interface ClusterServiceDeps {
   store: Store;
   provider: CloudProvider;

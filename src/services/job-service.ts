@@ -19,6 +19,10 @@ import { message } from './messages.ts';
 import { resolveCluster } from './resolve-cluster.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
+// Longer than STYLE's 300 lines on purpose: queueing, the per-job supervisor, cancel and the
+// final report share one piece of state (cancels in flight) and one job state machine; split
+// across files they would have to export it. The remote side is in domain/job-script.ts.
+
 export interface JobLimits {
   /** Jobs running at once per cluster; the rest wait in FIFO order. */
   jobsPerCluster: number;

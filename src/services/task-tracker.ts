@@ -31,11 +31,6 @@ export class TaskTracker {
     await this.#tails.get(key);
   }
 
-  /** True when work for `key` is queued or running. */
-  isBusy(key: string): boolean {
-    return this.#tails.has(key);
-  }
-
   /** Resolves when no work is left, including work queued while waiting. */
   async idle(): Promise<void> {
     while (this.#all.size > 0) await Promise.all([...this.#all]);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { machinefileText } from '../../domain/cluster.ts';
+import { machinefileText, nodeName } from '../../domain/cluster.ts';
 import { MpiboxError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
@@ -18,6 +18,10 @@ import { clusterLayout, type ClusterLayout, type LocalClusterState } from './lay
 import { allocatePorts } from './port-allocator.ts';
 import { commandLine, descendantsOf, findByEnvironment, isAlive, terminateAll } from './processes.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
+
+// Longer than STYLE's 300 lines on purpose: it is the provider verb table (create … recover)
+// over one on-disk cluster state; file texts, /proc handling, ports and layout are already
+// in their own modules beside it.
 
 const run = promisify(execFile);
 
@@ -90,7 +94,7 @@ export class LocalProvider implements CloudProvider {
           name: input.name,
           size: input.size,
           slotsPerNode: this.#options.slotsPerNode,
-          nodes: ports.map((port, index) => ({ index, name: `${input.name}-${index}`, port })),
+          nodes: ports.map((port, index) => ({ index, name: nodeName(input.name, index), port })),
         };
         fs.mkdirSync(layout.dir, { recursive: true });
         writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
@@ -153,7 +157,7 @@ export class LocalProvider implements CloudProvider {
         const ports = await allocatePorts(this.#options.basePort, nodeCount - current, this.#takenPorts());
         const added = ports.map((port, offset) => ({
           index: current + offset,
-          name: `${state.name}-${current + offset}`,
+          name: nodeName(state.name, current + offset),
           port,
         }));
         state.nodes.push(...added);
