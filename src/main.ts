@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { LogLevel, WebClient } from '@slack/web-api';
 import os from 'node:os';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
@@ -8,8 +7,6 @@ import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
-import { createSlackApp } from './surfaces/slack/slack-app.ts';
-import { SlackChat } from './surfaces/slack/slack-chat.ts';
 
 /** Composition root: config → adapters → services → surface. */
 async function main(argv: string[]): Promise<number> {
@@ -86,6 +83,11 @@ async function runSlackMode(
   surface: Exclude<Config['surface'], { kind: 'console' }>,
   logger: JsonLogger,
 ): Promise<void> {
+  // Loaded only in Slack mode: Bolt and the Web API client cost about 35 MB the console
+  // never needs.
+  const { LogLevel, WebClient } = await import('@slack/web-api');
+  const { createSlackApp } = await import('./surfaces/slack/slack-app.ts');
+  const { SlackChat } = await import('./surfaces/slack/slack-chat.ts');
   const clock = new SystemClock();
   const clientOptions = {
     ...(surface.apiUrl ? { slackApiUrl: surface.apiUrl } : {}),

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_SIGNING_SECRET } from './ack-server.ts';
+import { BENCH_SIGNING_SECRET } from './ack-secret.ts';
 
 const CONCURRENT = 200;
 const ROUNDS = 10;

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import type { Chat, MessageRef } from '../../src/ports/chat.ts';
 import { createSlackApp } from '../../src/surfaces/slack/slack-app.ts';
 
-export const BENCH_SIGNING_SECRET = 'bench-signing-secret';
+import { BENCH_SIGNING_SECRET } from './ack-secret.ts';
 const IDENTITY = { botId: 'B1', botUserId: 'UBOT' };
 
 /** Chat that does nothing (status answers in the acknowledgement; no Web API call). */

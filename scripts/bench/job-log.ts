@@ -83,7 +83,8 @@ export async function benchJobLog(): Promise<void> {
     const liveRates: number[] = [];
     const catchUpRates: number[] = [];
     const sshRates: number[] = [];
-    let peakRss = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 20);
@@ -151,7 +152,7 @@ export async function benchJobLog(): Promise<void> {
       `  ratio catch-up / ssh:                                 ${(catchUp / baseline).toFixed(2)}  (target >= 0.80)`,
     );
     console.log(
-      `  peak RSS of the bot process:                          ${(peakRss / 1024 / 1024).toFixed(0)} MiB  (target < 200 MiB)`,
+      `  peak RSS of the bot process:                          ${(peakRss / 1024 / 1024).toFixed(0)} MiB (${(rssBefore / 1024 / 1024).toFixed(0)} MiB before the jobs)  (target < 200 MiB)`,
     );
     console.log(
       `  chat calls: ${chatCalls} in ${jobSeconds.toFixed(1)} s of jobs = ${((chatCalls / jobSeconds) * 60).toFixed(0)}/min; ` +

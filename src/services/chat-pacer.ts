@@ -80,12 +80,14 @@ export class ChatPacer {
       }
       const [slot, waiting] = queue.pending.entries().next().value as [string, Waiting];
       queue.pending.delete(slot);
-      this.#lastCallAtMs.set(key, this.#clock.nowInMs());
       try {
         await waiting.call();
       } catch (error) {
         this.#onError(error);
       }
+      // Spaced from when a call finished, not when it started: Slack counts calls as they
+      // arrive, and a slow call must not let the next one follow too closely.
+      this.#lastCallAtMs.set(key, this.#clock.nowInMs());
       for (const resolve of waiting.done) resolve();
     }
     queue.running = null;

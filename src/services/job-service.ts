@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import { MpiboxError, isMpiboxError } from '../domain/errors.ts';
 import { jobRemoteDir, jobScript, mpiexecArgv } from '../domain/job-script.ts';
 import { isTerminal, type JobState } from '../domain/job.ts';
@@ -245,7 +244,6 @@ export class JobService {
     const thread = parent
       ? new LogThread(this.#deps.chat, this.#deps.pacer, job.channelId, parent, `log-${jobId}`)
       : null;
-    const decoder = new StringDecoder('utf8');
     const timers = this.#startTimers(job);
     let lastSavedAtMs = clock.nowInMs();
     let unreachableSinceMs: number | null = null;
@@ -259,7 +257,7 @@ export class JobService {
             { remoteDir: job.remoteDir ?? '', pid: job.pid ?? 0, fromByte: logs.size(jobId) },
             (chunk) => {
               logs.append(jobId, chunk);
-              thread?.push(decoder.write(chunk));
+              thread?.pushBytes(chunk);
               unreachableSinceMs = null;
               if (clock.nowInMs() - lastSavedAtMs >= 1000) {
                 lastSavedAtMs = clock.nowInMs();
@@ -300,7 +298,7 @@ export class JobService {
       }
     } finally {
       for (const timer of timers) clearTimeout(timer);
-      thread?.push(decoder.end());
+      thread?.endBytes();
       await thread?.finish();
       logs.close(jobId);
     }

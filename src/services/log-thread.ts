@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Chat, MessageRef } from '../ports/chat.ts';
 import type { ChatPacer } from './chat-pacer.ts';
 
@@ -7,6 +8,8 @@ export const LOG_CHARS_PER_MESSAGE = 2_900;
 const PENDING_CHARS = 2_700;
 /** An unfinished line longer than this (a progress bar, say) is shown anyway. */
 const PARTIAL_LINE_CHARS = 1_000;
+/** Bytes of a big chunk that are decoded for chat (enough for PENDING_CHARS of any text). */
+const TAIL_BYTES = 4 * PENDING_CHARS;
 
 /**
  * A job's log in its chat thread: a rolling reply updated in place until it is full, then a
@@ -24,6 +27,7 @@ export class LogThread {
   /** The last, unfinished line: held back so chat shows whole lines (unless it grows long). */
   #partial = '';
   #skippedChars = 0;
+  readonly #decoder = new StringDecoder('utf8');
   #current: { ref: MessageRef; text: string } | null = null;
 
   constructor(chat: Chat, pacer: ChatPacer, pacerKey: string, parent: MessageRef, slot: string) {
@@ -32,6 +36,30 @@ export class LogThread {
     this.#pacerKey = pacerKey;
     this.#parent = parent;
     this.#slot = slot;
+  }
+
+  /**
+   * Adds raw log bytes. A chunk much longer than chat could show is not decoded whole: only
+   * its tail is (from a character boundary), and the rest counts as skipped — a job printing
+   * hundreds of MB then costs the bot almost nothing here.
+   */
+  pushBytes(chunk: Buffer): void {
+    if (chunk.length <= TAIL_BYTES) {
+      this.push(this.#decoder.write(chunk));
+      return;
+    }
+    let start = chunk.length - TAIL_BYTES;
+    while (start < chunk.length && ((chunk[start] ?? 0) & 0xc0) === 0x80) start += 1; // UTF-8 continuation
+    this.#decoder.end(); // drop a character split across the previous chunk
+    this.#skippedChars += this.#pending.length + this.#partial.length + start;
+    this.#pending = '';
+    this.#partial = '';
+    this.push(this.#decoder.write(chunk.subarray(start)));
+  }
+
+  /** Ends the byte stream: a character left half-way is decoded (as a replacement) and kept. */
+  endBytes(): void {
+    this.push(this.#decoder.end());
   }
 
   /** Adds log text; a flush is scheduled through the pacer. */
