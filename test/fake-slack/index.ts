@@ -6,6 +6,7 @@ export {
   blockActionBody,
   blockActionPayload,
   slashCommandBody,
+  slashCommandPayload,
   type AppHomeOpenedInput,
   type BlockActionInput,
   type SlashCommandInput,
@@ -15,6 +16,17 @@ export { newTriggerId } from './ids.ts';
 export { MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS } from './blocks.ts';
 export { MAX_TEXT_CHARACTERS } from './content.ts';
 export { MAX_RESPONSE_URL_USES } from './response-endpoint.ts';
+export { ACK_DEADLINE_IN_MS } from './socket-mode/hub.ts';
+export type {
+  FakeSocketMode,
+  SocketAck,
+  SocketAckRecord,
+  SocketConnectionRecord,
+  SocketDisconnectReason,
+  SocketEnvelopeInput,
+  SocketEnvelopeType,
+  SocketViolation,
+} from './socket-mode/types.ts';
 export type {
   CallRecord,
   EphemeralRecord,

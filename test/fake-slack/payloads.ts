@@ -1,6 +1,7 @@
 /**
  * Requests Slack sends to an app: slash commands and block actions (form bodies) and Events API
- * envelopes (JSON). Sign the resulting body with `signSlackRequest`.
+ * envelopes (JSON). Sign the resulting body with `signSlackRequest`. The payload objects are
+ * also what Socket Mode envelopes carry (`fake.socket.send`).
  */
 import { FAKE_IDENTITY } from './identity.ts';
 import { newTriggerId } from './ids.ts';
@@ -21,7 +22,12 @@ export interface SlashCommandInput {
 
 /** `application/x-www-form-urlencoded` body, fields in the order Slack sends them. */
 export function slashCommandBody(input: SlashCommandInput): string {
-  return new URLSearchParams({
+  return new URLSearchParams(slashCommandPayload(input)).toString();
+}
+
+/** The same fields as an object: the payload of a Socket Mode `slash_commands` envelope (all strings). */
+export function slashCommandPayload(input: SlashCommandInput): Record<string, string> {
+  return {
     token: FAKE_IDENTITY.verificationToken,
     team_id: input.team_id ?? FAKE_IDENTITY.teamId,
     team_domain: FAKE_IDENTITY.teamDomain,
@@ -35,7 +41,7 @@ export function slashCommandBody(input: SlashCommandInput): string {
     is_enterprise_install: 'false',
     response_url: input.response_url ?? `https://hooks.slack.com/commands/${FAKE_IDENTITY.teamId}/1/unused`,
     trigger_id: input.trigger_id ?? newTriggerId(),
-  }).toString();
+  };
 }
 
 export interface BlockActionInput {

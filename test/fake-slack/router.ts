@@ -3,6 +3,7 @@ import { parseArgs, tokenOf } from './http-io.ts';
 import { METHODS } from './methods/index.ts';
 import { errorOf, fail, rateLimited, type Reply } from './reply.ts';
 import { answerResponse } from './response-endpoint.ts';
+import { appsConnectionsOpen } from './socket-mode/connections-open.ts';
 import type { SlackState } from './state.ts';
 import type { Fault } from './types.ts';
 import { answerUpload } from './upload-endpoint.ts';
@@ -16,7 +17,7 @@ export interface Answer {
 
 export type FaultQueues = Map<string, Fault[]>;
 
-/** Routes `/api/<method>`, `/upload/<file_id>` and `/response/<id>`. */
+/** Routes `/api/<method>`, `/upload/<file_id>` and `/response/<id>`; server.ts upgrades `/socket`. */
 export async function answer(
   state: SlackState,
   faults: FaultQueues,
@@ -39,6 +40,12 @@ export async function answer(
   const parsed = await parseArgs(req, raw, url.searchParams);
   if ('error' in parsed) return { method: name, body: {}, reply: fail(parsed.error), injected: false };
   const { token: _token, ...body } = parsed.args;
+  if (name === 'apps.connections.open') {
+    return injectedOr(faults, name, body, async () => ({
+      body,
+      reply: appsConnectionsOpen(state, req, parsed.args),
+    }));
+  }
   const token = tokenOf(req, parsed.args);
   if (!token) return { method: name, body, reply: fail('not_authed'), injected: false };
   if (!state.tokens.includes(token))

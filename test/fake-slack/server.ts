@@ -5,13 +5,19 @@ import { newTriggerId } from './ids.ts';
 import { errorOf } from './reply.ts';
 import { answer, type Answer, type FaultQueues } from './router.ts';
 import { SlackState } from './state.ts';
+import type { SocketModeHub } from './socket-mode/hub.ts';
+import type { FakeSocketMode } from './socket-mode/types.ts';
 import type { CallRecord, FakeSlack, FakeSlackOptions } from './types.ts';
 
-/** Starts a fake Slack Web API on 127.0.0.1 at a free port. Close it with `fake.close()`. */
+/**
+ * Starts a fake Slack Web API on 127.0.0.1 at a free port, with Socket Mode (`/socket`) on the
+ * same port. Close it with `fake.close()`.
+ */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const state = new SlackState(options);
   const faults: FaultQueues = new Map();
   const server = createServer((req, res) => void serve(state, faults, req, res));
+  server.on('upgrade', (req, socket, head) => state.socket.upgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return facade(state, faults, server);
@@ -69,10 +75,24 @@ function facade(state: SlackState, faults: FaultQueues, server: Server): FakeSla
     },
     responses: (id) => state.responseUrls.get(id)?.records ?? [],
     triggerId: () => newTriggerId(),
+    socket: socketFacade(state.socket),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        state.socket.closeAll();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
+  };
+}
+
+function socketFacade(hub: SocketModeHub): FakeSocketMode {
+  return {
+    appToken: hub.appTokens[0] ?? '',
+    send: (envelope) => hub.send(envelope),
+    connected: (timeoutInMs = 10_000) => hub.connected(timeoutInMs),
+    disconnect: (reason = 'refresh_requested') => hub.disconnect(reason),
+    connections: hub.connections,
+    acks: hub.acks,
+    violations: () => [...hub.violations],
   };
 }

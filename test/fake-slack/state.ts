@@ -1,6 +1,7 @@
 import { FAKE_IDENTITY } from './identity.ts';
 import { idMint, tsMint } from './ids.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { SocketModeHub } from './socket-mode/hub.ts';
 import type {
   CallRecord,
   EphemeralRecord,
@@ -22,6 +23,7 @@ export class SlackState {
   };
   readonly tokens: string[];
   readonly limiter: RateLimiter;
+  readonly socket: SocketModeHub;
   readonly calls: CallRecord[] = [];
   readonly files: StoredFile[] = [];
   readonly views: ViewRecord[] = [];
@@ -43,6 +45,7 @@ export class SlackState {
     this.#missing = new Set(options.missingChannels);
     this.#archived = new Set(options.archivedChannels);
     this.limiter = new RateLimiter({ perChannelPerSecond: 1, burst: 3, ...options.rateLimit });
+    this.socket = new SocketModeHub(options.appTokens ?? ['xapp-fake-token']);
   }
 
   /**

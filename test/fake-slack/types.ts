@@ -1,3 +1,5 @@
+import type { FakeSocketMode } from './socket-mode/types.ts';
+
 /** Token bucket per channel for chat.postMessage and chat.update (each method has its own bucket). */
 export interface RateLimit {
   /** Sustained rate: tokens added per second. Slack documents about 1 message per second per channel. */
@@ -9,6 +11,11 @@ export interface RateLimit {
 export interface FakeSlackOptions {
   /** Bot tokens the fake accepts; the first is `fake.token`. Default `['xoxb-fake-token']`. */
   tokens?: string[];
+  /**
+   * App-level tokens apps.connections.open accepts; the first is `fake.socket.appToken`.
+   * Default `['xapp-fake-token']`.
+   */
+  appTokens?: string[];
   /** Channel ids that answer `channel_not_found` (every other well-formed id exists on first use). */
   missingChannels?: string[];
   /** Channel ids that answer `is_archived` to new posts. */
@@ -140,5 +147,7 @@ export interface FakeSlack {
   responses(id: string): ResponseRecord[];
   /** A fresh trigger_id (valid for 3 seconds, once), as Slack puts in interaction payloads. */
   triggerId(): string;
+  /** Socket Mode: the app connects after apps.connections.open; tests push envelopes here. */
+  readonly socket: FakeSocketMode;
   close(): Promise<void>;
 }
