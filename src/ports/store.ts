@@ -63,7 +63,11 @@ export interface Store {
   /** Jobs in any of `states`, oldest (lowest id) first; all clusters, or one when given. */
   listJobsByState(states: readonly JobState[], clusterId?: string): JobRow[];
 
-  /** Appends one line to the audit log. */
+  /**
+   * Appends one line to the audit log. Inside a transaction it is part of it; otherwise the
+   * lines of one event-loop turn are committed together right after that turn (a process
+   * crash within it can lose them). Reads through this store always see every line.
+   */
   audit(row: NewAuditRow): void;
   /** Most recent audit lines first. */
   listAudit(limit: number): AuditRow[];

@@ -60,6 +60,24 @@ describe('SqliteStore (file database)', () => {
     expect(audit.map((line) => line.text)).toEqual(['/mpi up alpha']);
   });
 
+  it('commits the audit lines of one event-loop turn together, right after it', async () => {
+    const store = openSqliteStore(path);
+    const reader = new Sqlite(path, { readonly: true });
+    const count = () => (reader.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+
+    for (let index = 0; index < 3; index += 1) {
+      store.audit({ atMs: index, userId: 'U1', channelId: 'C1', text: `/mpi status ${index}`, result: 'ok' });
+    }
+    const duringTurn = count();
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterTurn = count();
+    reader.close();
+    store.close();
+
+    expect(duringTurn).toBe(0);
+    expect(afterTurn).toBe(3);
+  });
+
   it('uses WAL journaling and records the schema version', () => {
     const store = openSqliteStore(path);
 

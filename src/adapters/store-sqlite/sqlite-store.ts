@@ -46,6 +46,8 @@ export function openSqliteStore(path: string, migrations: readonly Migration[] =
 
 /** The Store port on one better-sqlite3 connection. Build it with `openSqliteStore`. */
 export class SqliteStore implements Store {
+  /** Audit lines waiting for the end of the current event-loop turn. */
+  #auditBuffer: NewAuditRow[] = [];
   readonly #db: Database;
   readonly #sql: Statements;
 
@@ -242,17 +244,35 @@ export class SqliteStore implements Store {
   }
 
   audit(row: NewAuditRow): void {
-    this.transaction(() => this.#sql.insertAudit.run(row));
+    if (this.#db.inTransaction) {
+      this.#sql.insertAudit.run(row); // part of the caller's all-or-nothing change
+      return;
+    }
+    // Otherwise the lines of one event-loop turn are committed together right after it: a
+    // burst of commands costs one WAL append instead of one each (`npm run bench`, ack latency).
+    this.#auditBuffer.push(row);
+    if (this.#auditBuffer.length === 1) setImmediate(() => this.#flushAudit());
   }
 
   listAudit(limit: number): AuditRow[] {
+    this.#flushAudit();
     return this.#sql.listAudit.all(limit);
   }
 
   close(): void {
     if (this.#db.open) {
+      this.#flushAudit();
       this.#db.close();
     }
+  }
+
+  #flushAudit(): void {
+    if (this.#auditBuffer.length === 0 || !this.#db.open) return;
+    const rows = this.#auditBuffer;
+    this.#auditBuffer = [];
+    this.transaction(() => {
+      for (const row of rows) this.#sql.insertAudit.run(row);
+    });
   }
 }
 
