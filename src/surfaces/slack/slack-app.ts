@@ -1,6 +1,6 @@
 import http from 'node:http';
 import bolt from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import webApi, { type WebClient } from '@slack/web-api';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Store } from '../../ports/store.ts';
@@ -40,7 +40,12 @@ export interface SlackSurfaceOptions {
  */
 export function createSlackApp(options: SlackSurfaceOptions) {
   const { dispatcher, store, clock, logger } = options;
-  const clientOptions = options.apiUrl ? { slackApiUrl: options.apiUrl } : {};
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
+    // and Bolt hands the same options to the clients our listeners use.
+    retryConfig: webApi.retryPolicies.tenRetriesInAboutThirtyMinutes,
+  };
   const receiver =
     options.transport.kind === 'http'
       ? new HTTPReceiver({
