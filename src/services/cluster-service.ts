@@ -87,8 +87,12 @@ export class ClusterService {
       nodeCount: request.nodes,
       createdAtMs: clock.nowInMs(),
     });
-    await this.#postCard(cluster);
-    void this.#deps.tracker.run(cluster.id, () => this.#create(cluster.id));
+    // The card is posted inside the tracked work, so a `down` arriving meanwhile waits for it
+    // instead of racing it.
+    void this.#deps.tracker.run(cluster.id, async () => {
+      await this.#postCard(cluster);
+      await this.#create(cluster.id);
+    });
     const eta = provider.kind === 'local' ? 'a few seconds' : 'a few minutes';
     return {
       visibility: 'ephemeral',
@@ -112,8 +116,10 @@ export class ClusterService {
     this.#checkQuota(request.nodes, cluster.nodeCount);
     const from = cluster.nodeCount;
     this.#update(cluster.id, { state: 'resizing', nodeCount: request.nodes, lastError: null });
-    await this.#refreshCard(cluster.id);
-    void this.#deps.tracker.run(cluster.id, () => this.#resize(cluster.id, from));
+    void this.#deps.tracker.run(cluster.id, async () => {
+      await this.#refreshCard(cluster.id);
+      await this.#resize(cluster.id, from);
+    });
     return {
       visibility: 'ephemeral',
       message: message(
@@ -188,6 +194,7 @@ export class ClusterService {
   async #create(clusterId: string): Promise<void> {
     const { store, provider, limits } = this.#deps;
     const cluster = this.#get(clusterId);
+    if (cluster.state !== 'creating') return; // deleted (or failed) while this waited its turn
     try {
       await provider.create({
         clusterId,
@@ -215,6 +222,7 @@ export class ClusterService {
   async #resize(clusterId: string, from: number): Promise<void> {
     const { provider, limits } = this.#deps;
     const cluster = this.#get(clusterId);
+    if (cluster.state !== 'resizing') return; // deleted while this waited its turn
     try {
       await provider.resize(clusterId, cluster.nodeCount);
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
@@ -327,12 +335,18 @@ export class ClusterService {
     }
   }
 
+  /** Posts the cluster card. A card that cannot be posted (the bot is not in the channel, say)
+   * does not stop the cluster: `/mpi status` shows the same information. */
   async #postCard(cluster: ClusterRow): Promise<void> {
-    const ref = await this.#deps.chat.post(
-      cluster.channelId,
-      clusterCard(cluster, null, this.#deps.clock.nowInMs()),
-    );
-    this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
+    try {
+      const ref = await this.#deps.chat.post(
+        cluster.channelId,
+        clusterCard(cluster, null, this.#deps.clock.nowInMs()),
+      );
+      this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
+    } catch (error) {
+      this.#deps.logger.warn('cluster card could not be posted', { clusterId: cluster.id, error });
+    }
   }
 
   async #refreshCard(clusterId: string): Promise<void> {

@@ -185,4 +185,20 @@ describe('JobService', () => {
       note: 'cancelled: its cluster was deleted',
     });
   });
+
+  it('kills a job cancelled while it was still being started', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    const release = h.runner.holdStart();
+
+    await h.run('UALICE', '/mpi run -- ./slow-to-start');
+    await until(() => h.runner.calls.some((call) => call.startsWith('start')), 'start begun');
+    await h.run('UALICE', '/mpi cancel 1');
+    release();
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.runner.calls).toContain('cancel 1');
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled by <@UALICE>' });
+  });
 });

@@ -235,7 +235,8 @@ export class JobService {
         logger.warn('job start failed', { jobId, error });
         return this.#finish(jobId, null, `it could not start: ${explain(error)}`);
       }
-      if (job.state === 'cancelled') await this.#stop(jobId, job.note ?? 'cancelled');
+      // Cancelled while it was being started: the mark is set, the processes still need killing.
+      if (job.state === 'cancelled') await this.#kill(job);
     }
     // Not awaited: the card waits its turn in the pacer, the log must not wait for the card.
     void this.#updateCard(jobId);
@@ -299,10 +300,9 @@ export class JobService {
     } finally {
       for (const timer of timers) clearTimeout(timer);
       thread?.endBytes();
-      await thread?.finish();
       logs.close(jobId);
     }
-    await this.#finish(jobId, outcome, null);
+    await this.#finish(jobId, outcome, null, thread);
   }
 
   async #start(
@@ -352,7 +352,7 @@ export class JobService {
 
   /** Marks a job cancelled (with why) and stops its processes on every node. */
   async #stop(jobId: number, note: string): Promise<void> {
-    const { store, clock, provider, runner, limits } = this.#deps;
+    const { store, clock } = this.#deps;
     const job = this.#job(jobId);
     if (isTerminal(job.state)) return;
     const wasQueued = job.state === 'queued';
@@ -365,7 +365,14 @@ export class JobService {
       await this.#updateCard(jobId);
       return;
     }
-    const { remoteDir, pid } = job;
+    await this.#kill(job);
+  }
+
+  /** Kills a started job's processes on every node; its end is reported once this is done. */
+  async #kill(job: JobRow): Promise<void> {
+    const { provider, runner, limits } = this.#deps;
+    const { id: jobId, remoteDir, pid } = job;
+    if (remoteDir === null || pid === null) return;
     const cancel = (async () => {
       const info = await provider.info(job.clusterId);
       const targets = (info?.nodes ?? []).map((node) => ({
@@ -387,7 +394,12 @@ export class JobService {
   }
 
   /** Records how a job ended, updates its message and attaches the complete log. */
-  async #finish(jobId: number, outcome: JobOutcome | null, note: string | null): Promise<void> {
+  async #finish(
+    jobId: number,
+    outcome: JobOutcome | null,
+    note: string | null,
+    thread: LogThread | null = null,
+  ): Promise<void> {
     const { store, clock, logs, chat } = this.#deps;
     await this.#cancels.get(jobId);
     const job = this.#job(jobId);
@@ -411,6 +423,10 @@ export class JobService {
           : null);
     }
     store.updateJob(jobId, patch);
+    // The end is recorded and the next queued job may start before any chat call: Slack being
+    // slow or rate-limiting must not hold a finished job in `running`.
+    this.#schedule(job.clusterId);
+    await thread?.finish();
     await this.#updateCard(jobId);
     const parent = this.#parentRef(job);
     if (parent && logs.size(jobId) > 0) {

@@ -19,9 +19,22 @@ export class FakeJobRunner implements JobRunner {
   readonly calls: string[] = [];
   #nextPid = 1000;
   #dropAfterBytes: number | null = null;
+  #startGate: Promise<void> | null = null;
+
+  /** Makes the next `start` wait until the returned function is called (a slow node). */
+  holdStart(): () => void {
+    let release = (): void => undefined;
+    this.#startGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return release;
+  }
 
   async start(_target: SshTarget, launch: JobLaunch): Promise<{ pid: number }> {
     this.calls.push(`start ${launch.remoteDir}`);
+    const gate = this.#startGate;
+    this.#startGate = null;
+    if (gate) await gate;
     const existing = this.jobs.get(launch.remoteDir);
     if (existing) return { pid: existing.pid };
     const job: FakeJob = {

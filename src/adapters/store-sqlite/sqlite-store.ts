@@ -270,9 +270,18 @@ export class SqliteStore implements Store {
     if (this.#auditBuffer.length === 0 || !this.#db.open) return;
     const rows = this.#auditBuffer;
     this.#auditBuffer = [];
-    this.transaction(() => {
-      for (const row of rows) this.#sql.insertAudit.run(row);
-    });
+    try {
+      this.transaction(() => {
+        for (const row of rows) this.#sql.insertAudit.run(row);
+      });
+    } catch (error) {
+      // Runs from setImmediate: a throw here would end the process. Keep the lines for the
+      // next flush (disk full, busy) and say so on stderr; the bot keeps serving.
+      this.#auditBuffer = [...rows, ...this.#auditBuffer].slice(-10_000);
+      process.stderr.write(
+        `${JSON.stringify({ level: 'error', message: 'audit write failed', error: String(error) })}\n`,
+      );
+    }
   }
 }
 

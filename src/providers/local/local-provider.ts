@@ -23,7 +23,17 @@ import { writeFileAtomic } from './write-file-atomic.ts';
 // over one on-disk cluster state; file texts, /proc handling, ports and layout are already
 // in their own modules beside it.
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * Node daemons and key generation get a minimal environment, never the bot's: sshd outlives
+ * the bot and would otherwise keep (and hand to every session) its Slack tokens.
+ */
+const DAEMON_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+
+function run(file: string, args: string[], options: { timeout?: number } = {}) {
+  return execFileAsync(file, args, { ...options, env: DAEMON_ENV });
+}
 
 export interface LocalProviderOptions {
   /** Folder holding one sub-folder per cluster. */
@@ -372,6 +382,7 @@ export class LocalProvider implements CloudProvider {
   #takenPorts(): Set<number> {
     const taken = new Set<number>();
     for (const entry of fs.readdirSync(this.#options.root)) {
+      if (!/^[a-z0-9-]+$/.test(entry)) continue; // lost+found, editor droppings: not clusters
       for (const node of this.#readState(entry)?.nodes ?? []) taken.add(node.port);
     }
     return taken;
