@@ -29,8 +29,9 @@ export async function resolveCluster(
   if (!cluster || cluster.channelId !== actor.channelId) {
     throw new MpiboxError('not-found', 'no such cluster', { name: name ?? '' });
   }
-  if (cluster.state === 'creating' || cluster.state === 'resizing') await tracker.waitFor(cluster.id);
-  const current = store.getCluster(cluster.id);
+  if (cluster.state !== 'creating' && cluster.state !== 'resizing') return cluster;
+  await tracker.waitFor(cluster.id);
+  const current = store.getCluster(cluster.id); // re-read: it changed while we waited
   if (!current) throw new MpiboxError('not-found', 'no such cluster', { name: cluster.name });
   return current;
 }
