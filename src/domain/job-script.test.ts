@@ -64,7 +64,15 @@ describe('job scripts', () => {
       cwd: root,
     }).toString();
 
+    // After a restart the job's pid may belong to something else that lives on: with the exit
+    // status written, following must still end (this test process is such a living pid).
+    const refollowed = execFileSync('sh', ['-c', `${followCommand(remoteDir, process.pid, 0)} 2>&1`], {
+      cwd: root,
+      timeout: 5000,
+    }).toString();
+
     expect(again).toBe(pid);
+    expect(refollowed).toBe(followed);
     expect(followed).toBe(`${HOSTILE.slice(0, 8).join('\n')}\nuser says 7\nexit 5\n`);
     expect(fs.readFileSync(jobFiles(remoteDir).exit, 'utf8').trim()).toBe('5');
     const created = fs.readdirSync(root, { recursive: true, encoding: 'utf8' });

@@ -99,8 +99,12 @@ export function launchCommand(remoteDir: string): string {
  */
 export function followCommand(remoteDir: string, pid: number, fromByte: number): string {
   const files = jobFiles(remoteDir);
+  const log = shellQuote(files.log);
   return [
-    `tail -c +${fromByte + 1} --pid=${pid} -s 0.2 -f ${shellQuote(files.log)} || exit 3`,
+    // A job that already wrote its exit status is read to the end without following: its pid
+    // may belong to another process by now (a restart long after the job ended).
+    `if [ -s ${shellQuote(files.exit)} ]; then tail -c +${fromByte + 1} ${log} || exit 3;`,
+    `else tail -c +${fromByte + 1} --pid=${pid} -s 0.2 -f ${log} || exit 3; fi`,
     `if [ -s ${shellQuote(files.exit)} ]; then printf 'exit %s\\n' "$(cat ${shellQuote(files.exit)})" >&2; else echo vanished >&2; fi`,
   ].join('\n');
 }
