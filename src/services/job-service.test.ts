@@ -201,4 +201,19 @@ describe('JobService', () => {
     expect(h.runner.calls).toContain('cancel 1');
     expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled by <@UALICE>' });
   });
+
+  it('asks again when the answer to a start is lost, and runs the job once', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    h.runner.failNextStartAfterLaunch();
+
+    await h.run('UALICE', '/mpi run -- ./once');
+    await until(() => h.runner.calls.filter((call) => call.startsWith('start')).length === 2, 'second start');
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.runner.jobs.size).toBe(1);
+    expect(h.store.getJob(1)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+  });
 });

@@ -229,11 +229,16 @@ export class JobService {
     const target = () => ({ host: info!.nodes[0]!.host, port: info!.nodes[0]!.port, user: info!.user });
 
     if (job.pid === null) {
-      try {
-        job = await this.#start(job, cluster, info, target());
-      } catch (error) {
-        logger.warn('job start failed', { jobId, error });
-        return this.#finish(jobId, null, `it could not start: ${explain(error)}`);
+      // Starting is idempotent on the node (the job folder is the lock), so a start whose answer
+      // was lost (connection dropped after the launch) is simply asked again: same job, same pid.
+      for (let attempt = 1; job.pid === null; attempt += 1) {
+        try {
+          job = await this.#start(job, cluster, info, target());
+        } catch (error) {
+          logger.warn('job start failed', { jobId, attempt, error });
+          if (attempt >= 3) return this.#finish(jobId, null, `it could not start: ${explain(error)}`);
+          await this.#deps.clock.sleep(1000 * attempt);
+        }
       }
       // Cancelled while it was being started: the mark is set, the processes still need killing.
       if (job.state === 'cancelled') await this.#kill(job);

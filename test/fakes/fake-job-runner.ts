@@ -20,6 +20,12 @@ export class FakeJobRunner implements JobRunner {
   #nextPid = 1000;
   #dropAfterBytes: number | null = null;
   #startGate: Promise<void> | null = null;
+  #loseNextStartAnswer = false;
+
+  /** The next start launches the job but its answer is lost (the connection drops). */
+  failNextStartAfterLaunch(): void {
+    this.#loseNextStartAnswer = true;
+  }
 
   /** Makes the next `start` wait until the returned function is called (a slow node). */
   holdStart(): () => void {
@@ -35,6 +41,8 @@ export class FakeJobRunner implements JobRunner {
     const gate = this.#startGate;
     this.#startGate = null;
     if (gate) await gate;
+    const loseAnswer = this.#loseNextStartAnswer;
+    this.#loseNextStartAnswer = false;
     const existing = this.jobs.get(launch.remoteDir);
     if (existing) return { pid: existing.pid };
     const job: FakeJob = {
@@ -45,6 +53,7 @@ export class FakeJobRunner implements JobRunner {
       changed: () => undefined,
     };
     this.jobs.set(launch.remoteDir, job);
+    if (loseAnswer) throw new MpiboxError('provider', 'connection dropped after the launch');
     return { pid: job.pid };
   }
 
