@@ -16,7 +16,7 @@ export interface Store {
   getCluster(id: string): ClusterRow | null;
   /** The live (not deleted, not failed) cluster with this name; null when there is none. */
   findLiveClusterByName(name: string): ClusterRow | null;
-  /** Live clusters, oldest first; only those of `channelId` when given. */
+  /** Live clusters, oldest first; only those of `channelId` when given. Rows are read-only. */
   listLiveClusters(channelId?: string): ClusterRow[];
   /** Applies a partial update and bumps `updatedAtMs`; returns the new row. Throws not-found. */
   updateCluster(id: string, patch: ClusterPatch): ClusterRow;

@@ -120,6 +120,39 @@ describe('SqliteStore', () => {
       expect(empty).toEqual([]);
     });
 
+    it('serves repeated live-cluster lists from memory, never stale after a change', () => {
+      store.insertCluster(newCluster({ id: 'c-1', name: 'one', channelId: 'C1' }));
+      const first = store.listLiveClusters('C1');
+      store.listLiveClusters(); // cache both keys
+
+      store.insertCluster(newCluster({ id: 'c-2', name: 'two', channelId: 'C1', createdAtMs: 9_000 }));
+      expect(store.listLiveClusters('C1').map((row) => row.id)).toEqual(['c-1', 'c-2']);
+      store.updateCluster('c-1', { state: 'ready', updatedAtMs: 2_000 });
+      expect(store.listLiveClusters('C1').map((row) => row.state)).toEqual(['ready', 'creating']);
+      store.updateCluster('c-2', { state: 'deleted', updatedAtMs: 3_000 });
+      expect(store.listLiveClusters().map((row) => row.id)).toEqual(['c-1']);
+
+      // A caller cannot change what the next caller gets.
+      expect(() => {
+        (first[0] as { state: string }).state = 'deleted';
+      }).toThrow(TypeError);
+      store.listLiveClusters('C1').pop();
+      expect(store.listLiveClusters('C1')).toHaveLength(1);
+    });
+
+    it('does not keep a live-cluster list read inside a transaction that rolls back', () => {
+      store.insertCluster(newCluster({ id: 'c-1', name: 'one', channelId: 'C1' }));
+      expect(() =>
+        store.transaction(() => {
+          store.updateCluster('c-1', { state: 'deleted', updatedAtMs: 2_000 });
+          expect(store.listLiveClusters('C1')).toEqual([]);
+          throw new Error('roll back');
+        }),
+      ).toThrow('roll back');
+
+      expect(store.listLiveClusters('C1').map((row) => row.id)).toEqual(['c-1']);
+    });
+
     it('patches only the given keys and bumps updatedAtMs', () => {
       store.insertCluster(newCluster());
       store.updateCluster('c-1', { state: 'ready', lastError: 'boom', updatedAtMs: 2_000 });

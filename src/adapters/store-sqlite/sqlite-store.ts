@@ -50,6 +50,13 @@ export class SqliteStore implements Store {
   #auditBuffer: NewAuditRow[] = [];
   readonly #db: Database;
   readonly #sql: Statements;
+  /**
+   * Live clusters (all, and per channel) as last read outside a transaction. `/mpi status`
+   * asks for them on every command; they only change through insertCluster/updateCluster,
+   * which drop the cache (this connection is the only writer: one bot per data folder).
+   * Rows are frozen so a caller cannot change the cached copy.
+   */
+  readonly #liveClusters = new Map<string | null, readonly ClusterRow[]>();
 
   /** Takes ownership of an open, migrated connection. */
   constructor(db: Database) {
@@ -64,6 +71,7 @@ export class SqliteStore implements Store {
 
   insertCluster(row: NewClusterRow): ClusterRow {
     const params = { ...row, spot: toFlag(row.spot), state: 'creating' };
+    this.#liveClusters.clear();
     try {
       return toClusterRow(this.transaction(() => this.#sql.insertCluster.get(params))!);
     } catch (error) {
@@ -93,11 +101,18 @@ export class SqliteStore implements Store {
   }
 
   listLiveClusters(channelId?: string): ClusterRow[] {
+    const key = channelId ?? null;
+    const cached = this.#liveClusters.get(key);
+    if (cached) return [...cached];
     const records =
-      channelId === undefined
-        ? this.#sql.listLiveClusters.all()
-        : this.#sql.listLiveClustersInChannel.all(channelId);
-    return records.map(toClusterRow);
+      key === null ? this.#sql.listLiveClusters.all() : this.#sql.listLiveClustersInChannel.all(key);
+    const rows = records.map((record) => Object.freeze(toClusterRow(record)));
+    // Inside a transaction the rows may not be committed yet: a rollback would leave them cached.
+    if (!this.#db.inTransaction) {
+      if (this.#liveClusters.size >= 1000) this.#liveClusters.clear();
+      this.#liveClusters.set(key, rows);
+    }
+    return [...rows];
   }
 
   updateCluster(id: string, patch: ClusterPatch): ClusterRow {
@@ -118,6 +133,7 @@ export class SqliteStore implements Store {
       lastError: patch.lastError ?? null,
     };
     let record;
+    this.#liveClusters.clear();
     try {
       record = this.transaction(() => this.#sql.updateCluster.get(params));
     } catch (error) {

@@ -60,6 +60,9 @@ export function createSlackApp(options: SlackSurfaceOptions) {
       ? { receiver }
       : { socketMode: true, appToken: (options.transport as { appToken: string }).appToken }),
     clientOptions,
+    // Bolt's default in-memory conversation store is unused here, and costs every request a
+    // thrown-and-caught Error ("Conversation not found").
+    convoStore: false,
     logLevel: LogLevel.WARN,
     ...(options.identity ? { ...options.identity, tokenVerificationEnabled: false } : {}),
   });
