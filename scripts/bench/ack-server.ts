@@ -85,7 +85,13 @@ async function serveMpibox(): Promise<{ port: number; stop: () => Promise<void> 
 if (process.argv[1]?.endsWith('ack-server.ts')) {
   const side = process.argv[2] === 'mpibox' ? await serveMpibox() : await serveBare();
   process.stdout.write(`port ${side.port}\n`);
-  process.stdin.resume();
+  // Each line on stdin asks for this process's CPU time so far (user + system, µs).
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    for (let lines = chunk.split('\n').length - 1; lines > 0; lines -= 1) {
+      const { user, system } = process.cpuUsage();
+      process.stdout.write(`cpu ${user + system}\n`);
+    }
+  });
   process.stdin.on('end', () => {
     void side.stop().then(() => process.exit(0));
   });
