@@ -62,6 +62,11 @@ export interface Store {
   listJobs(clusterId: string, limit: number): JobRow[];
   /** Jobs in any of `states`, oldest (lowest id) first; all clusters, or one when given. */
   listJobsByState(states: readonly JobState[], clusterId?: string): JobRow[];
+  /**
+   * Jobs with no end time yet, oldest first: queued, running, and cancelled ones whose
+   * processes are not yet confirmed gone. All clusters, or one when given.
+   */
+  listUnfinishedJobs(clusterId?: string): JobRow[];
 
   /**
    * Appends one line to the audit log. Inside a transaction it is part of it; otherwise the

@@ -40,10 +40,26 @@ export function explain(error: unknown): string {
         return 'Spot nodes are an Azure feature; the local provider has none. Drop `--spot`.';
       return `Not supported here: ${error.message}.`;
     case 'provider':
-      return `The cloud reported a problem: ${error.message}${f.node ? ` (${f.node})` : ''}. Try again, or ask an admin to check the bot log.`;
+      return `The cloud reported a problem: ${cause(error)}. Try again, or ask an admin to check the bot log.`;
     case 'timeout':
       return `Timed out: ${error.message}${f.waiting ? ` (still waiting for ${f.waiting})` : ''}.`;
     case 'internal':
       return 'Something went wrong inside mpibox; the details are in the bot log.';
   }
+}
+
+/**
+ * What went wrong, in a few words, for a note or a clause inside a longer sentence (no advice):
+ * `ssh connection failed (127.0.0.1:10106)`.
+ */
+export function cause(error: unknown): string {
+  if (!isMpiboxError(error)) return 'an internal error (details in the bot log)';
+  const f = error.fields;
+  const where =
+    f.node !== undefined
+      ? String(f.node)
+      : f.host !== undefined
+        ? `${String(f.host)}${f.port !== undefined ? `:${String(f.port)}` : ''}`
+        : null;
+  return `${error.message}${where ? ` (${where})` : ''}`;
 }

@@ -4,14 +4,12 @@ import type { Block, Message } from '../ports/chat.ts';
 import type { JobRow } from '../ports/store.ts';
 import { message } from './messages.ts';
 
-/** The job's parent message: state, elapsed time and exit code, updated in place. */
-export function jobCard(
-  job: JobRow,
-  clusterName: string,
-  nowInMs: number,
-  queuedAhead = 0,
-  cancelling = false,
-): Message {
+/**
+ * The job's parent message: state, elapsed time and exit code, updated in place. A cancelled
+ * job shows "cancelling…" until its processes are confirmed gone (its end time is set then).
+ */
+export function jobCard(job: JobRow, clusterName: string, nowInMs: number, queuedAhead = 0): Message {
+  const cancelling = isCancelling(job);
   const state = cancelling ? 'cancelling…' : stateText(job, queuedAhead);
   const headline = `job #${job.id} on ${clusterName}: ${state}`;
   const fields: [string, string][] = [
@@ -41,6 +39,11 @@ export function jobCard(
   return { text: headline, blocks };
 }
 
+/** Cancelled, but its processes are not yet confirmed gone. */
+function isCancelling(job: JobRow): boolean {
+  return job.state === 'cancelled' && job.endedAtMs === null;
+}
+
 function stateText(job: JobRow, queuedAhead: number): string {
   const labels: Record<JobState, string> = {
     queued: queuedAhead > 0 ? `queued (${queuedAhead} ahead)` : 'queued',
@@ -64,7 +67,7 @@ export function jobListMessage(clusterName: string, jobs: JobRow[], nowInMs: num
       job.startedAtMs === null ? '-' : formatDuration((job.endedAtMs ?? nowInMs) - job.startedAtMs);
     const exit = job.exitCode === null ? '' : ` exit ${job.exitCode}`;
     const command = job.command.length > 60 ? `${job.command.slice(0, 57)}…` : job.command;
-    return `#${job.id}  ${job.state}${exit}  ${job.ranks} ranks  ${elapsed}  @${job.userId}  ${command}`;
+    return `#${job.id}  ${isCancelling(job) ? 'cancelling' : job.state}${exit}  ${job.ranks} ranks  ${elapsed}  @${job.userId}  ${command}`;
   });
   return message(`Jobs on ${clusterName}:\n${lines.join('\n')}`, [
     { kind: 'text', text: `Jobs on \`${clusterName}\` (newest first):` },

@@ -202,6 +202,94 @@ describe('JobService', () => {
     expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled by <@UALICE>' });
   });
 
+  it('keeps trying a cancel whose kill failed, and says cancelled only once it worked', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./long');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.failNextCancels(1);
+
+    const reply = await h.run('UALICE', '/mpi cancel 1');
+    await h.settle();
+    const whileUnconfirmed = h.store.getJob(1);
+    const cardWhileUnconfirmed = h.chat.latest.get(whileUnconfirmed?.messageId ?? '')?.text;
+    // The node answers again; the job's own end (its log connection drops) leads to a retry.
+    h.runner.end(1, { kind: 'vanished' });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(reply.message.text).toMatch(
+      /not every process of it could be stopped yet: ssh connection failed \(127\.0\.0\.1:10106\)\. mpibox keeps trying/,
+    );
+    expect(whileUnconfirmed).toMatchObject({ state: 'cancelled', endedAtMs: null });
+    expect(cardWhileUnconfirmed).toBe('job #1 on demo: cancelling…');
+    expect(h.runner.calls.filter((call) => call === 'cancel 1')).toHaveLength(2);
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'cancelled by <@UALICE>' });
+    expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
+    expect(h.chat.latest.get(whileUnconfirmed?.messageId ?? '')?.text).toBe('job #1 on demo: cancelled');
+  });
+
+  it('ends a cancelled job with a note when its processes can never be confirmed stopped', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./long');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.failNextCancels(100);
+
+    await h.run('UALICE', '/mpi cancel 1');
+    h.runner.end(1, { kind: 'vanished' });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.runner.calls.filter((call) => call === 'cancel 1')).toHaveLength(1 + 4);
+    expect(h.store.getJob(1)?.state).toBe('cancelled');
+    expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
+    expect(h.store.getJob(1)?.note).toMatch(
+      /^cancelled by <@UALICE>; its processes could not be confirmed stopped on every node: .*127\.0\.0\.1/,
+    );
+  });
+
+  it('holds the run slot of a cancelled job until its processes are gone', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./first');
+    await h.run('UALICE', '/mpi run -- ./second');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+    const release = h.runner.holdCancel();
+
+    const cancelling = h.run('UALICE', '/mpi cancel 1');
+    await until(() => h.runner.calls.includes('cancel 1'), 'kill begun');
+    await h.settle();
+    const startsWhileKilling = h.runner.calls.filter((call) => call.startsWith('start')).length;
+    release();
+    await cancelling;
+    await until(() => h.runner.jobs.size === 2, 'second started');
+
+    expect(startsWhileKilling).toBe(1);
+    expect(h.store.getJob(2)?.state).toBe('running');
+  });
+
+  it('finishes a cancel the bot did not confirm before it was restarted', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./first');
+    await h.run('UALICE', '/mpi run -- ./second');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+    h.runner.holdCancel(); // the bot dies while the kill is under way: it never answers
+    void h.run('UALICE', '/mpi cancel 1');
+    await until(() => h.runner.calls.includes('cancel 1'), 'kill begun');
+
+    const restarted = h.restart();
+    await until(() => h.runner.jobs.size === 2, 'second started after the restart');
+    h.runner.end(2, { kind: 'exited', exitCode: 0 });
+    await restarted.idle();
+
+    expect(h.runner.calls.filter((call) => call === 'cancel 1')).toHaveLength(2);
+    expect(h.store.getJob(1)?.state).toBe('cancelled');
+    expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
+    expect(h.store.getJob(2)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+  });
+
   it('asks again when the answer to a start is lost, and runs the job once', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 1 demo');

@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
 import type { Actor, Reply } from './actor.ts';
 import type { ChatPacer } from './chat-pacer.ts';
-import { explain } from './explain.ts';
+import { cause, explain } from './explain.ts';
 import { jobCard, jobListMessage } from './job-messages.ts';
 import { LogThread } from './log-thread.ts';
 import { message } from './messages.ts';
@@ -21,6 +21,9 @@ import type { TaskTracker } from './task-tracker.ts';
 // Longer than STYLE's 300 lines on purpose: queueing, the per-job supervisor, cancel and the
 // final report share one piece of state (cancels in flight) and one job state machine; split
 // across files they would have to export it. The remote side is in domain/job-script.ts.
+
+/** Kill attempts for a cancelled job before its end is recorded anyway (1 s, 2 s, 4 s apart). */
+const KILL_ATTEMPTS = 4;
 
 export interface JobLimits {
   /** Jobs running at once per cluster; the rest wait in FIFO order. */
@@ -62,6 +65,12 @@ export class JobService {
   readonly #supervised = new Set<number>();
   /** Cancels in flight: a job's end is reported only once its processes are confirmed gone. */
   readonly #cancels = new Map<number, Promise<void>>();
+  /**
+   * Cancelled jobs whose processes are confirmed gone, until their end is recorded. In memory
+   * on purpose: after a restart a cancelled, unfinished job is killed again (harmless when its
+   * processes are already gone).
+   */
+  readonly #killed = new Set<number>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -167,10 +176,15 @@ export class JobService {
     if (isTerminal(job.state)) {
       return { visibility: 'ephemeral', message: message(`Job #${job.id} already ended (${job.state}).`) };
     }
-    await this.#stop(job.id, `cancelled by <@${actor.userId}>`);
+    const failure = await this.#stop(job.id, `cancelled by <@${actor.userId}>`);
     return {
       visibility: 'ephemeral',
-      message: message(`Cancelling job #${job.id}: every process of it on every node is being stopped.`),
+      message: message(
+        failure
+          ? `Cancelling job #${job.id}: not every process of it could be stopped yet: ${cause(failure)}. ` +
+              'mpibox keeps trying; the job message says `cancelled` once they are all gone.'
+          : `Cancelling job #${job.id}: every process of it on every node is being stopped.`,
+      ),
     };
   }
 
@@ -181,24 +195,30 @@ export class JobService {
         this.#deps.logger.warn('job stop failed', { jobId: job.id, error }),
       );
     }
-    for (const job of this.#deps.store.listJobsByState(['queued', 'running', 'cancelled'], clusterId)) {
+    for (const job of this.#deps.store.listUnfinishedJobs(clusterId)) {
       await this.#deps.jobTracker.waitFor(`job-${job.id}`);
     }
   }
 
-  /** After a restart: re-attach to running jobs and start queued ones. */
+  /**
+   * After a restart: re-attach to running jobs, finish cancelling the ones whose cancel was
+   * not confirmed, and start queued ones.
+   */
   recoverAll(): void {
-    const { store } = this.#deps;
-    for (const job of store.listJobsByState(['running'])) this.#supervise(job.id);
-    for (const clusterId of new Set(store.listJobsByState(['queued']).map((job) => job.clusterId)))
-      this.#schedule(clusterId);
+    const unfinished = this.#deps.store.listUnfinishedJobs();
+    for (const job of unfinished) if (job.state !== 'queued') this.#supervise(job.id);
+    for (const clusterId of new Set(unfinished.map((job) => job.clusterId))) this.#schedule(clusterId);
   }
 
-  /** Starts queued jobs while the cluster has free run slots. */
+  /**
+   * Starts queued jobs while the cluster has free run slots. A cancelled job holds its slot
+   * until its processes are confirmed gone.
+   */
   #schedule(clusterId: string): void {
     const { store, clock, limits } = this.#deps;
-    const running = store.listJobsByState(['running'], clusterId).length;
-    const queued = store.listJobsByState(['queued'], clusterId);
+    const unfinished = store.listUnfinishedJobs(clusterId);
+    const running = unfinished.filter((job) => job.state !== 'queued').length;
+    const queued = unfinished.filter((job) => job.state === 'queued');
     for (const job of queued.slice(0, Math.max(0, limits.jobsPerCluster - running))) {
       store.updateJob(job.id, { state: 'running', startedAtMs: clock.nowInMs() });
       this.#supervise(job.id);
@@ -240,8 +260,11 @@ export class JobService {
           await this.#deps.clock.sleep(1000 * attempt);
         }
       }
-      // Cancelled while it was being started: the mark is set, the processes still need killing.
-      if (job.state === 'cancelled') await this.#kill(job);
+    }
+    // Cancelled while it was being started, or before a restart without the kill confirmed:
+    // the mark is set, the processes still need killing (#finish tries again if this fails).
+    if (job.state === 'cancelled' && !this.#killed.has(jobId)) {
+      await this.#kill(job).catch((error: unknown) => logger.warn('job kill failed', { jobId, error }));
     }
     // Not awaited: the card waits its turn in the pacer, the log must not wait for the card.
     void this.#updateCard(jobId);
@@ -288,7 +311,7 @@ export class JobService {
           if (clock.nowInMs() - unreachableSinceMs > limits.lostAfterInMs) {
             outcome = { kind: 'vanished' };
             store.updateJob(jobId, {
-              note: `node 0 was unreachable for ${Math.round(limits.lostAfterInMs / 60_000)} min: ${explain(error)}`,
+              note: `node 0 was unreachable for ${Math.round(limits.lostAfterInMs / 60_000)} min: ${cause(error)}`,
             });
             break;
           }
@@ -355,11 +378,15 @@ export class JobService {
     return timers;
   }
 
-  /** Marks a job cancelled (with why) and stops its processes on every node. */
-  async #stop(jobId: number, note: string): Promise<void> {
+  /**
+   * Marks a job cancelled (with why) and stops its processes on every node. Resolves with the
+   * error when the kill failed: the mark stays, and the job's supervisor tries again before it
+   * records the end (see #finish), also after a restart.
+   */
+  async #stop(jobId: number, note: string): Promise<unknown> {
     const { store, clock } = this.#deps;
     const job = this.#job(jobId);
-    if (isTerminal(job.state)) return;
+    if (isTerminal(job.state)) return null;
     const wasQueued = job.state === 'queued';
     store.updateJob(jobId, {
       state: 'cancelled',
@@ -367,10 +394,18 @@ export class JobService {
       ...(wasQueued ? { endedAtMs: clock.nowInMs() } : {}),
     });
     if (wasQueued || job.pid === null || job.remoteDir === null) {
+      // A job still starting is killed by its supervisor once its pid is known.
       await this.#updateCard(jobId);
-      return;
+      return null;
     }
-    await this.#kill(job);
+    try {
+      await this.#kill(job);
+      return null;
+    } catch (error) {
+      this.#deps.logger.warn('job kill failed', { jobId, error });
+      void this.#updateCard(jobId);
+      return error;
+    }
   }
 
   /** Kills a started job's processes on every node; its end is reported once this is done. */
@@ -378,6 +413,8 @@ export class JobService {
     const { provider, runner, limits } = this.#deps;
     const { id: jobId, remoteDir, pid } = job;
     if (remoteDir === null || pid === null) return;
+    const inFlight = this.#cancels.get(jobId);
+    if (inFlight) return inFlight; // a double click, or the supervisor and a command at once
     const cancel = (async () => {
       const info = await provider.info(job.clusterId);
       const targets = (info?.nodes ?? []).map((node) => ({
@@ -386,6 +423,7 @@ export class JobService {
         user: info?.user ?? '',
       }));
       await runner.cancel(targets, { jobId, remoteDir, pid }, limits.cancelGraceInMs);
+      this.#killed.add(jobId);
     })();
     this.#cancels.set(
       jobId,
@@ -398,6 +436,34 @@ export class JobService {
     }
   }
 
+  /**
+   * A cancelled job's processes must be confirmed gone before its end is recorded: kill again
+   * (with backoff) when no kill has succeeded yet. Not when its cluster is being deleted (the
+   * nodes go away) or after the last attempt (the job says so in its note).
+   */
+  async #confirmKilled(jobId: number): Promise<void> {
+    const { store, clock, logger } = this.#deps;
+    for (let attempt = 1; ; attempt += 1) {
+      const job = this.#job(jobId);
+      const cluster = store.getCluster(job.clusterId);
+      if (job.state !== 'cancelled' || job.pid === null || this.#killed.has(jobId)) return;
+      if (!cluster || cluster.state === 'deleting' || cluster.state === 'deleted') return;
+      try {
+        await this.#kill(job);
+        return;
+      } catch (error) {
+        logger.warn('job kill failed', { jobId, attempt, error });
+        if (attempt >= KILL_ATTEMPTS) {
+          store.updateJob(jobId, {
+            note: `${job.note ?? 'cancelled'}; its processes could not be confirmed stopped on every node: ${cause(error)}`,
+          });
+          return;
+        }
+        await clock.sleep(1000 * 2 ** (attempt - 1));
+      }
+    }
+  }
+
   /** Records how a job ended, updates its message and attaches the complete log. */
   async #finish(
     jobId: number,
@@ -407,6 +473,8 @@ export class JobService {
   ): Promise<void> {
     const { store, clock, logs, chat } = this.#deps;
     await this.#cancels.get(jobId);
+    await this.#confirmKilled(jobId);
+    this.#killed.delete(jobId);
     const job = this.#job(jobId);
     const patch: JobPatch = { endedAtMs: job.endedAtMs ?? clock.nowInMs(), logBytes: logs.size(jobId) };
     if (outcome?.kind === 'exited') patch.exitCode = outcome.exitCode;
@@ -452,12 +520,7 @@ export class JobService {
     if (!parent || !cluster) return;
     await this.#deps.pacer.submit(job.channelId, `card-${jobId}`, async () => {
       const latest = this.#job(jobId); // the newest state when our turn comes
-      // "cancelled" is shown only once the processes are confirmed gone.
-      const cancelling = this.#cancels.has(jobId);
-      await this.#deps.chat.update(
-        parent,
-        jobCard(latest, cluster.name, this.#deps.clock.nowInMs(), 0, cancelling),
-      );
+      await this.#deps.chat.update(parent, jobCard(latest, cluster.name, this.#deps.clock.nowInMs()));
     });
   }
 

@@ -21,6 +21,22 @@ export class FakeJobRunner implements JobRunner {
   #dropAfterBytes: number | null = null;
   #startGate: Promise<void> | null = null;
   #loseNextStartAnswer = false;
+  #failingCancels = 0;
+  #cancelGate: Promise<void> | null = null;
+
+  /** The next `count` cancels fail (node unreachable) without touching the job. */
+  failNextCancels(count: number): void {
+    this.#failingCancels = count;
+  }
+
+  /** Makes the next `cancel` wait until the returned function is called (a slow kill). */
+  holdCancel(): () => void {
+    let release = (): void => undefined;
+    this.#cancelGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return release;
+  }
 
   /** The next start launches the job but its answer is lost (the connection drops). */
   failNextStartAfterLaunch(): void {
@@ -103,6 +119,13 @@ export class FakeJobRunner implements JobRunner {
 
   async cancel(_targets: readonly SshTarget[], job: { jobId: number }): Promise<void> {
     this.calls.push(`cancel ${job.jobId}`);
+    const gate = this.#cancelGate;
+    this.#cancelGate = null;
+    if (gate) await gate;
+    if (this.#failingCancels > 0) {
+      this.#failingCancels -= 1;
+      throw new MpiboxError('provider', 'ssh connection failed', { host: '127.0.0.1', port: 10106 });
+    }
     const fake = this.#byIdOrNull(job.jobId);
     if (fake && !fake.outcome) {
       fake.outcome = { kind: 'exited', exitCode: 143 };

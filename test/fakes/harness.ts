@@ -52,25 +52,28 @@ export function makeHarness(
   };
   const runner = new FakeJobRunner();
   const logs = new FileLogStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-harness-logs-')));
-  const services = wireServices({
-    store,
-    provider,
-    runner,
-    logs,
-    chat,
-    clock,
-    logger,
-    limits,
-    jobLimits: {
-      jobsPerCluster: options.jobsPerCluster ?? 1,
-      launcher: ['mpiexec'],
-      cancelGraceInMs: 100,
-      lostAfterInMs: 60_000,
-      cardRefreshInMs: 3_600_000,
-    },
-    chatIntervalInMs: 1000,
-    channelPolicy: options.channelPolicy ?? {},
-  });
+  /** The service graph over the ports above; a restart builds a second one on the same ports. */
+  const wire = () =>
+    wireServices({
+      store,
+      provider,
+      runner,
+      logs,
+      chat,
+      clock,
+      logger,
+      limits,
+      jobLimits: {
+        jobsPerCluster: options.jobsPerCluster ?? 1,
+        launcher: ['mpiexec'],
+        cancelGraceInMs: 100,
+        lostAfterInMs: 60_000,
+        cardRefreshInMs: 3_600_000,
+      },
+      chatIntervalInMs: 1000,
+      channelPolicy: options.channelPolicy ?? {},
+    });
+  const services = wire();
   const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys } = services;
   const actor = (userId: string, channelId = 'C1'): Actor => ({
     userId,
@@ -91,6 +94,15 @@ export function makeHarness(
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
+  /**
+   * A restarted bot: a new service graph on the same store, nodes and chat (the old one is
+   * simply no longer used, as after a crash), recovered as main.ts does.
+   */
+  const restart = () => {
+    const next = wire();
+    next.recover();
+    return next;
+  };
   return {
     store,
     provider,
@@ -109,6 +121,7 @@ export function makeHarness(
     actor,
     run,
     settle,
+    restart,
   };
 }
 

@@ -128,6 +128,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_state ON jobs (state, id);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Jobs not yet over: queued, running, and cancelled ones whose processes are not yet
+      -- confirmed gone. Small, and read on every start, end and restart.
+      CREATE INDEX jobs_unfinished ON jobs (cluster_id, id) WHERE ended_at_ms IS NULL;
+    `,
+  },
 ];
 
 /** The schema version recorded in the database (0 for a new, empty one). */

@@ -187,6 +187,20 @@ describe('SqliteStore jobs', () => {
     expect(noStates).toEqual([]);
   });
 
+  it('lists unfinished jobs: queued, running, and cancelled ones not yet confirmed gone', () => {
+    for (const clusterId of ['c-1', 'c-2', 'c-1', 'c-1', 'c-1']) {
+      store.insertJob(newJob({ clusterId }));
+    }
+    store.updateJob(1, { state: 'running' });
+    store.updateJob(3, { state: 'cancelled' }); // its processes are still being killed
+    store.updateJob(4, { state: 'cancelled', endedAtMs: 9_000 });
+    store.updateJob(5, { state: 'succeeded', endedAtMs: 9_000 });
+
+    expect(store.listUnfinishedJobs().map((job) => job.id)).toEqual([1, 2, 3]);
+    expect(store.listUnfinishedJobs('c-1').map((job) => job.id)).toEqual([1, 3]);
+    expect(store.listUnfinishedJobs('c-9')).toEqual([]);
+  });
+
   it('undoes a job queued in a transaction that fails', () => {
     const run = (): void =>
       store.transaction(() => {

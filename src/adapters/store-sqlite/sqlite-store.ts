@@ -259,6 +259,14 @@ export class SqliteStore implements Store {
     return records.map(toJobRow);
   }
 
+  listUnfinishedJobs(clusterId?: string): JobRow[] {
+    const records =
+      clusterId === undefined
+        ? this.#sql.listUnfinishedJobs.all()
+        : this.#sql.listUnfinishedJobsInCluster.all(clusterId);
+    return records.map(toJobRow);
+  }
+
   audit(row: NewAuditRow): void {
     if (this.#db.inTransaction) {
       this.#sql.insertAudit.run(row); // part of the caller's all-or-nothing change

@@ -129,6 +129,8 @@ export interface Statements {
   /** `states` is a JSON array of state names. */
   listJobsByState: Statement<[{ states: string }], JobRecord>;
   listJobsByStateInCluster: Statement<[{ states: string; clusterId: string }], JobRecord>;
+  listUnfinishedJobs: Statement<[], JobRecord>;
+  listUnfinishedJobsInCluster: Statement<[string], JobRecord>;
 }
 
 /** Live means not deleted and not failed; must match the partial index `clusters_live_name`. */
@@ -241,5 +243,9 @@ export function prepareStatements(db: Database): Statements {
     listJobsByStateInCluster: db.prepare(`
       SELECT ${JOB_COLUMNS} FROM jobs
       WHERE cluster_id = @clusterId AND state IN (SELECT value FROM json_each(@states)) ORDER BY id`),
+    listUnfinishedJobs: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ended_at_ms IS NULL ORDER BY id`),
+    listUnfinishedJobsInCluster: db.prepare(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE cluster_id = ? AND ended_at_ms IS NULL ORDER BY id`,
+    ),
   };
 }

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../../test/support/local-fixtures.ts';
+import { loadOrCreateBotKey } from './bot-key.ts';
+import { eventually, startSlowSshServer, type SlowSshServer } from './fixtures.ts';
+import { Ssh2JobRunner } from './ssh2-job-runner.ts';
+import { Ssh2Shell } from './ssh2-shell.ts';
+
+const HANDSHAKE_DELAY_IN_MS = 400;
+
+describe('Ssh2Shell and Ssh2JobRunner connections', () => {
+  const dir = makeTempDir('mpibox-ssh2');
+  const bot = loadOrCreateBotKey(dir);
+  let server: SlowSshServer;
+  const target = () => ({ host: '127.0.0.1', port: server.port, user: 'anyone' });
+  const shell = () => new Ssh2Shell(bot.privateKey);
+
+  beforeAll(async () => {
+    server = await startSlowSshServer(dir, HANDSHAKE_DELAY_IN_MS);
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('runs a command once the slow handshake is done, then closes the connection', async () => {
+    const result = await shell().exec(target(), 'echo hi', { timeoutInMs: 5000 });
+
+    expect(result).toEqual({ stdout: 'hi\n', stderr: '', exitCode: 0 });
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('closes a connection whose handshake finishes after the caller aborted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+
+    const run = shell().exec(target(), 'echo late', { timeoutInMs: 5000, abortSignal: controller.signal });
+
+    await expect(run).rejects.toMatchObject({ code: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_DELAY_IN_MS + 200));
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('closes a connection whose handshake outlasts the timeout', async () => {
+    const run = shell().exec(target(), 'echo late', { timeoutInMs: HANDSHAKE_DELAY_IN_MS - 5 });
+
+    await expect(run).rejects.toMatchObject({ code: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_DELAY_IN_MS + 200));
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('closes a connection whose command outlasts the timeout', async () => {
+    const run = shell().exec(target(), 'sleep 60', { timeoutInMs: HANDSHAKE_DELAY_IN_MS + 300 });
+
+    await expect(run).rejects.toMatchObject({ code: 'timeout' });
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('stops following a log when aborted during the handshake, and closes the connection', async () => {
+    const runner = new Ssh2JobRunner(bot.privateKey, shell());
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+
+    const follow = runner.follow(
+      target(),
+      { remoteDir: '/nowhere', pid: 4242, fromByte: 0 },
+      () => undefined,
+      controller.signal,
+    );
+
+    await expect(follow).rejects.toMatchObject({ code: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_DELAY_IN_MS + 200));
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+});
