@@ -147,6 +147,34 @@ describe('ClusterService', () => {
     expect(h.store.listLiveClusters().map((cluster) => cluster.name)).toEqual(['big']);
   });
 
+  it('does not shrink a cluster under a running job, nor below what a queued job needs', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 3 demo'); // 2 slots per node
+    await h.run('UALICE', '/mpi run -- ./first');
+    await h.run('UALICE', '/mpi run -n 4 -- ./second');
+    await h.until(() => h.runner.jobs.size === 1, 'first started');
+    const before = h.store.findLiveClusterByName('demo');
+
+    const whileRunning = await h.run('UALICE', '/mpi resize demo 1');
+    const growing = await h.run('UALICE', '/mpi resize demo 4');
+    await h.until(() => h.store.findLiveClusterByName('demo')?.state === 'ready', 'grown');
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.until(() => h.runner.jobs.size === 2, 'second started');
+    h.runner.end(2, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+    const whenIdle = await h.run('UALICE', '/mpi resize demo 1');
+
+    expect(whileRunning.message.text).toBe(
+      '`demo` cannot shrink to 1 node(s) now: job #1 is running, queued job #2 needs 4 ranks (room for 2). ' +
+        'Wait for them to end or cancel them (`/mpi cancel <job>`), then resize.',
+    );
+    expect(before?.nodeCount).toBe(3);
+    expect(growing.message.text).toMatch(/Resizing `demo` from 3 to 4/);
+    expect(whenIdle.message.text).toMatch(/Resizing `demo` from 4 to 1/);
+    expect(h.store.findLiveClusterByName('demo')?.nodeCount).toBe(1);
+  });
+
   it('status waits for a cluster still being created', async () => {
     const h = makeHarness();
 

@@ -114,6 +114,7 @@ export class ClusterService {
       };
     }
     this.#checkQuota(request.nodes, cluster.nodeCount);
+    if (request.nodes < cluster.nodeCount) this.#checkShrink(cluster, request.nodes);
     const from = cluster.nodeCount;
     this.#update(cluster.id, { state: 'resizing', nodeCount: request.nodes, lastError: null });
     void this.#deps.tracker.run(cluster.id, async () => {
@@ -385,6 +386,30 @@ export class ClusterService {
   #authorize(actor: Actor, cluster: ClusterRow, verb: string): void {
     if (!canModifyCluster(actor.userId, cluster, this.#deps.limits.adminIds)) {
       throw new MpiboxError('forbidden', 'not owner', { verb, name: cluster.name, ownerId: cluster.ownerId });
+    }
+  }
+
+  /**
+   * Shrinking removes nodes: not under a running (or still cancelling) job, and not below what
+   * a queued job was accepted for.
+   */
+  #checkShrink(cluster: ClusterRow, nodes: number): void {
+    const { store } = this.#deps;
+    const slotsPerNode = store.listNodes(cluster.id)[0]?.slots ?? 1;
+    const blocking = store.listUnfinishedJobs(cluster.id).flatMap((job) => {
+      if (job.state !== 'queued')
+        return [`job #${job.id} is ${job.state === 'running' ? 'running' : 'cancelling'}`];
+      const capacity = (job.ranksPerNode ?? slotsPerNode) * nodes;
+      return job.ranks > capacity
+        ? [`queued job #${job.id} needs ${job.ranks} ranks (room for ${capacity})`]
+        : [];
+    });
+    if (blocking.length > 0) {
+      throw new MpiboxError('conflict', 'jobs need the nodes', {
+        name: cluster.name,
+        nodes,
+        jobs: blocking.join(', '),
+      });
     }
   }
 

@@ -22,6 +22,8 @@ export function explain(error: unknown): string {
         ? 'There is no cluster in this channel. Create one with `/mpi up <nodes> [name]`.'
         : `This channel has ${f.count} clusters (${f.names}); say which one, e.g. \`/mpi status ${String(f.names).split(', ')[0]}\`.`;
     case 'conflict':
+      if (f.jobs)
+        return `\`${f.name}\` cannot shrink to ${f.nodes} node(s) now: ${f.jobs}. Wait for them to end or cancel them (\`/mpi cancel <job>\`), then resize.`;
       if (f.fingerprint)
         return `The key \`${f.fingerprint}\` is already registered${f.mine ? ' to you' : ' by someone else'}.`;
       if (f.state) return `\`${f.name}\` is ${f.state} right now; try again when it is ready.`;

@@ -94,6 +94,14 @@ export function makeHarness(
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
+  /** Polls `check` (real time, briefly) until it holds; throws naming `what` otherwise. */
+  const until = async (check: () => boolean, what: string): Promise<void> => {
+    for (let round = 0; round < 500; round += 1) {
+      if (check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    throw new Error(`never happened: ${what}`);
+  };
   /**
    * A restarted bot: a new service graph on the same store, nodes and chat (the old one is
    * simply no longer used, as after a crash), recovered as main.ts does.
@@ -121,6 +129,7 @@ export function makeHarness(
     actor,
     run,
     settle,
+    until,
     restart,
   };
 }
