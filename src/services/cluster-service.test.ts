@@ -77,7 +77,9 @@ describe('ClusterService', () => {
 
     const ask = await h.run('UALICE', '/mpi down demo');
     const stillThere = h.store.getCluster(id)?.state;
+    await h.settle();
     h.clock.advance(3_600_000);
+    const downAt = h.clock.nowInMs();
     await h.run('UALICE', '/mpi down demo --yes');
 
     expect(ask.message.text).toMatch(/\/mpi down demo --yes/);
@@ -86,7 +88,8 @@ describe('ClusterService', () => {
     expect(h.store.getCluster(id)?.state).toBe('deleted');
     expect(h.provider.clusters.has(id)).toBe(false);
     const usage = h.store.listUsage(id);
-    expect(usage.map((row) => (row.stoppedAtMs ?? 0) - row.startedAtMs)).toEqual([3_600_000, 3_600_000]);
+    expect(usage.map((row) => row.stoppedAtMs)).toEqual([downAt, downAt]);
+    expect(usage.every((row) => downAt - row.startedAtMs >= 3_600_000)).toBe(true);
   });
 
   it('downs once on a double click', async () => {

@@ -3,6 +3,7 @@ import { isLive } from '../domain/cluster.ts';
 import { MpiboxError } from '../domain/errors.ts';
 import { canModifyCluster, formatDuration } from '../domain/policy.ts';
 import type { Chat } from '../ports/chat.ts';
+import type { ChatPacer } from './chat-pacer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -21,6 +22,8 @@ export interface ClusterServiceDeps {
   store: Store;
   provider: CloudProvider;
   chat: Chat;
+  /** Spaces chat calls per channel (shared with the job logs of the same channel). */
+  pacer: ChatPacer;
   clock: Clock;
   tracker: TaskTracker;
   logger: Logger;
@@ -118,7 +121,7 @@ export class ClusterService {
     const from = cluster.nodeCount;
     this.#update(cluster.id, { state: 'resizing', nodeCount: request.nodes, lastError: null });
     void this.#deps.tracker.run(cluster.id, async () => {
-      await this.#refreshCard(cluster.id);
+      void this.#refreshCard(cluster.id); // progress; paced, so the work does not wait for it
       await this.#resize(cluster.id, from);
     });
     return {
@@ -251,7 +254,7 @@ export class ClusterService {
     if (isLive(fresh.state) && fresh.state !== 'deleting') {
       this.#update(cluster.id, { state: 'deleting' });
       void this.#deps.tracker.run(cluster.id, async () => {
-        await this.#refreshCard(cluster.id);
+        void this.#refreshCard(cluster.id); // progress; paced, so the work does not wait for it
         await this.#delete(cluster.id);
       });
     }
@@ -339,30 +342,35 @@ export class ClusterService {
   /** Posts the cluster card. A card that cannot be posted (the bot is not in the channel, say)
    * does not stop the cluster: `/mpi status` shows the same information. */
   async #postCard(cluster: ClusterRow): Promise<void> {
-    try {
-      const ref = await this.#deps.chat.post(
-        cluster.channelId,
-        clusterCard(cluster, null, this.#deps.clock.nowInMs()),
-      );
-      this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
-    } catch (error) {
-      this.#deps.logger.warn('cluster card could not be posted', { clusterId: cluster.id, error });
-    }
+    await this.#deps.pacer.submit(cluster.channelId, `cluster-post-${cluster.id}`, async () => {
+      try {
+        const ref = await this.#deps.chat.post(
+          cluster.channelId,
+          clusterCard(this.#get(cluster.id), null, this.#deps.clock.nowInMs()),
+        );
+        this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
+      } catch (error) {
+        this.#deps.logger.warn('cluster card could not be posted', { clusterId: cluster.id, error });
+      }
+    });
   }
 
+  /** Updates the card in place, paced with the channel's other chat calls; only the newest waits. */
   async #refreshCard(clusterId: string): Promise<void> {
-    const cluster = this.#get(clusterId);
-    if (!cluster.cardChannelId || !cluster.cardMessageId) return;
-    const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
-    const card = clusterCard(cluster, info, this.#deps.clock.nowInMs());
-    try {
-      await this.#deps.chat.update(
-        { channelId: cluster.cardChannelId, messageId: cluster.cardMessageId },
-        card,
-      );
-    } catch (error) {
-      this.#deps.logger.warn('cluster card update failed', { clusterId, error });
-    }
+    const channelId = this.#get(clusterId).channelId;
+    await this.#deps.pacer.submit(channelId, `cluster-card-${clusterId}`, async () => {
+      const cluster = this.#get(clusterId); // the newest state when our turn comes
+      if (!cluster.cardChannelId || !cluster.cardMessageId) return;
+      try {
+        const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
+        await this.#deps.chat.update(
+          { channelId: cluster.cardChannelId, messageId: cluster.cardMessageId },
+          clusterCard(cluster, info, this.#deps.clock.nowInMs()),
+        );
+      } catch (error) {
+        this.#deps.logger.warn('cluster card update failed', { clusterId, error });
+      }
+    });
   }
 
   /**

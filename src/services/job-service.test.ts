@@ -158,6 +158,24 @@ describe('JobService', () => {
     expect(h.chat.files[0]?.content).toBe(lines.join(''));
   });
 
+  it('spaces every chat call of a channel, cluster cards and job messages alike, 1 s apart', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./chatty');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.write(1, 'step 1\n');
+    await h.run('UALICE', '/mpi resize demo 2');
+    h.runner.write(1, 'step 2\n');
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+    await h.settle();
+
+    const times = h.chat.calls.filter((call) => call.method !== 'ephemeral').map((call) => call.atMs ?? 0);
+    const gaps = times.slice(1).map((at, index) => at - (times[index] ?? 0));
+    expect(h.chat.calls.filter((call) => call.method === 'update').length).toBeGreaterThan(3);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('refuses more ranks than the cluster has slots, and hostile words before --', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 2 demo');

@@ -59,6 +59,7 @@ export function wireServices(deps: ServiceDeps) {
     store,
     provider,
     chat,
+    pacer,
     clock,
     tracker,
     logger,

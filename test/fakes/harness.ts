@@ -41,8 +41,8 @@ export function makeHarness(
 ) {
   const store = openSqliteStore(':memory:');
   const provider = new FakeProvider();
-  const chat = new RecordingChat();
   const clock = new FakeClock();
+  const chat = new RecordingChat(clock);
   const logger = new MemoryLogger();
   const limits = {
     maxNodesPerCluster: options.maxNodesPerCluster ?? 16,

@@ -1,26 +1,35 @@
 import fs from 'node:fs';
 import type { Chat, FileUpload, Message, MessageRef } from '../../src/ports/chat.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 
-/** Chat that remembers every call, with the latest version of each posted message. */
+/**
+ * Chat that remembers every call (with the clock's time when given), with the latest version
+ * of each posted message.
+ */
 export class RecordingChat implements Chat {
-  readonly calls: { method: string; ref?: MessageRef; message?: Message }[] = [];
+  readonly calls: { method: string; ref?: MessageRef; message?: Message; atMs?: number }[] = [];
   readonly latest = new Map<string, Message>();
+  readonly #clock: Clock | null;
   #nextId = 1;
+
+  constructor(clock: Clock | null = null) {
+    this.#clock = clock;
+  }
 
   async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
     const ref = { channelId, messageId: `m${this.#nextId++}` };
-    this.calls.push({ method: threadOf ? 'reply' : 'post', ref, message });
+    this.#record({ method: threadOf ? 'reply' : 'post', ref, message });
     this.latest.set(ref.messageId, message);
     return ref;
   }
 
   async update(ref: MessageRef, message: Message): Promise<void> {
-    this.calls.push({ method: 'update', ref, message });
+    this.#record({ method: 'update', ref, message });
     this.latest.set(ref.messageId, message);
   }
 
   async ephemeral(channelId: string, _userId: string, message: Message): Promise<void> {
-    this.calls.push({ method: 'ephemeral', ref: { channelId, messageId: '' }, message });
+    this.#record({ method: 'ephemeral', ref: { channelId, messageId: '' }, message });
   }
 
   /** Attached files, read at attach time (as an upload would). */
@@ -28,7 +37,11 @@ export class RecordingChat implements Chat {
 
   async attach(ref: MessageRef, file: FileUpload): Promise<void> {
     const content = fs.readFileSync(file.path, 'utf8');
-    this.calls.push({ method: 'attach', ref, message: { text: file.name, blocks: [] } });
+    this.#record({ method: 'attach', ref, message: { text: file.name, blocks: [] } });
     this.files.push({ ref, name: file.name, content });
+  }
+
+  #record(call: { method: string; ref: MessageRef; message: Message }): void {
+    this.calls.push(this.#clock ? { ...call, atMs: this.#clock.nowInMs() } : call);
   }
 }
