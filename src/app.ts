@@ -10,6 +10,7 @@ import type { Chat } from './ports/chat.ts';
 import type { Clock } from './ports/clock.ts';
 import type { LogStore } from './ports/log-store.ts';
 import type { Logger } from './ports/logger.ts';
+import type { KnownHostKeys } from './ports/shell.ts';
 import { LocalProvider } from './providers/local/local-provider.ts';
 import { wireServices } from './services/wire-services.ts';
 
@@ -21,7 +22,10 @@ export function buildApp(
   const { chat, clock, logger } = deps;
   const store = openSqliteStore(config.databasePath);
   const botKey = loadOrCreateBotKey(config.dataDir);
-  const shell = new Ssh2Shell(botKey.privateKey);
+  // Nodes must present the host keys the provider made for them. The provider itself talks
+  // to its nodes through this shell, hence the lookup that reaches it late.
+  const knownHostKeys: KnownHostKeys = (host, port) => provider.knownHostKeys(host, port);
+  const shell = new Ssh2Shell(botKey.privateKey, knownHostKeys);
   const provider = new LocalProvider({
     root: path.join(config.dataDir, 'clusters'),
     basePort: config.localBasePort,
@@ -36,7 +40,7 @@ export function buildApp(
   const services = wireServices({
     store,
     provider,
-    runner: new Ssh2JobRunner(botKey.privateKey, shell),
+    runner: new Ssh2JobRunner(botKey.privateKey, knownHostKeys, shell),
     logs,
     chat,
     clock,

@@ -3,10 +3,20 @@ export interface Shell {
   /**
    * Runs `command` through the node's login shell and collects its output (UTF-8, capped at
    * `maxOutputBytes`, default 1 MiB). Rejects with MpiboxError('provider') when the node
-   * cannot be reached or refuses the bot's key, and 'timeout' after `timeoutInMs`.
+   * cannot be reached, refuses the bot's key or presents a host key the bot does not know,
+   * and 'timeout' after `timeoutInMs` or on abort. The connection is closed when this settles.
    */
   exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult>;
 }
+
+/**
+ * The host keys the bot accepts from the node at `host:port`: OpenSSH public key lines
+ * (`ssh-ed25519 AAAA… comment`) of the keys its provider made for that node, or null when no
+ * node of the bot's clusters is there, in which case the bot refuses to connect (it only ever
+ * connects to its own nodes). Asked on every connection: a node recreated on the same port
+ * has a new key.
+ */
+export type KnownHostKeys = (host: string, port: number) => readonly string[] | null;
 
 /** A node's SSH endpoint. */
 export interface SshTarget {

@@ -1,65 +1,133 @@
+import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { MpiboxError } from '../../domain/errors.ts';
-import type { SshTarget } from '../../ports/shell.ts';
+import type { KnownHostKeys, SshTarget } from '../../ports/shell.ts';
 
 export type SshClient = InstanceType<typeof ssh2.Client>;
 export type SshChannel = Parameters<Parameters<SshClient['exec']>[1]>[1];
+
+export interface ConnectOptions {
+  /** How long the TCP connect, handshake and login may take together. */
+  readyTimeoutInMs: number;
+  /** The host keys the node may present; anything else is refused. */
+  knownHostKeys: KnownHostKeys;
+  /**
+   * Aborting closes the connection at any time: while it is being made (the promise then
+   * rejects with MpiboxError('timeout')) or after it was handed out.
+   */
+  abortSignal?: AbortSignal;
+}
 
 /**
  * Opens an authenticated ssh2 connection. Keepalives make a connection that died silently
  * (node gone, network cut) fail within about 30 s instead of hanging a log follower forever.
  */
-export function connect(target: SshTarget, privateKey: Buffer, readyTimeoutInMs: number): Promise<SshClient> {
+export function connect(target: SshTarget, privateKey: Buffer, options: ConnectOptions): Promise<SshClient> {
+  const where = { host: target.host, port: target.port };
+  const { abortSignal } = options;
   return new Promise((resolve, reject) => {
+    if (abortSignal?.aborted) {
+      reject(new MpiboxError('timeout', 'ssh connection aborted', where));
+      return;
+    }
     const client = new ssh2.Client();
-    const onError = (error: Error): void => {
-      client.end();
+    let settled = false;
+    let refusal: MpiboxError | null = null;
+    // ssh2 may emit several errors for one failure (a handshake timeout, then "connection
+    // lost before handshake"), and an 'error' nobody listens to would crash the bot. Errors
+    // after `ready` surface through the channel's close.
+    client.on('error', (error: Error) => {
+      if (settled) return;
+      settled = true;
+      client.destroy();
       reject(
-        new MpiboxError(
-          'provider',
-          'ssh connection failed',
-          { host: target.host, port: target.port, reason: error.message },
-          { cause: error },
-        ),
+        refusal ??
+          new MpiboxError(
+            'provider',
+            'ssh connection failed',
+            { ...where, reason: error.message },
+            { cause: error },
+          ),
       );
-    };
-    client.once('error', onError);
+    });
     client.once('ready', () => {
-      client.off('error', onError);
-      // Later errors surface through the channel's close; keep them from crashing the process.
-      client.on('error', () => undefined);
+      if (settled) {
+        client.end();
+        return;
+      }
+      settled = true;
       resolve(client);
     });
+    // The signal owns the connection for its whole life, so no ordering of abort, timeout
+    // and handshake can leave a client (and the node's sshd session) open behind the caller.
+    const onAbort = (): void => {
+      if (settled) {
+        client.end();
+        return;
+      }
+      settled = true;
+      client.destroy();
+      reject(new MpiboxError('timeout', 'ssh connection aborted', where));
+    };
+    abortSignal?.addEventListener('abort', onAbort, { once: true });
+    client.once('close', () => abortSignal?.removeEventListener('abort', onAbort));
     client.connect({
       host: target.host,
       port: target.port,
       username: target.user,
       privateKey,
-      readyTimeout: readyTimeoutInMs,
+      readyTimeout: options.readyTimeoutInMs,
       keepaliveInterval: 10_000,
       keepaliveCountMax: 3,
-      // Fresh nodes present host keys nobody has seen yet; the bot pins none today. The
-      // channel is still encrypted; only the node's identity is unchecked.
-      hostVerifier: () => true,
+      // Host keys are pinned: a node must present the key its provider made for that
+      // host:port (ssh2 passes the raw key blob when `hostHash` is unset). An address the
+      // provider does not know is refused too: the bot only connects to its own nodes.
+      hostVerifier: (key: Buffer): boolean => {
+        refusal = checkHostKey(key, target, options.knownHostKeys);
+        return refusal === null;
+      },
     });
   });
+}
+
+/** Null when `key` is one the provider made for the target; otherwise why it is refused. */
+function checkHostKey(key: Buffer, target: SshTarget, knownHostKeys: KnownHostKeys): MpiboxError | null {
+  const where = { host: target.host, port: target.port };
+  let expected: readonly string[] | null;
+  try {
+    expected = knownHostKeys(target.host, target.port);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new MpiboxError('provider', 'host key lookup failed', { ...where, reason }, { cause: error });
+  }
+  if (expected === null)
+    return new MpiboxError('provider', 'host key unknown: not a node of this bot', where);
+  if (expected.some((line) => keyBlob(line).equals(key))) return null;
+  const fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+  return new MpiboxError('provider', 'host key mismatch', { ...where, presented: fingerprint });
+}
+
+/** The key blob of an OpenSSH public key line: its second field, base64-decoded. */
+function keyBlob(line: string): Buffer {
+  return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 }
 
 /** Starts `command` on an open connection. */
 export function openExec(client: SshClient, command: string, target: SshTarget): Promise<SshChannel> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (error, channel) => {
-      if (error) {
-        reject(
-          new MpiboxError('provider', 'ssh exec failed', {
-            host: target.host,
-            port: target.port,
-            reason: error.message,
-          }),
-        );
-      } else {
-        resolve(channel);
-      }
-    });
+    const fail = (error: Error): void =>
+      reject(
+        new MpiboxError('provider', 'ssh exec failed', {
+          host: target.host,
+          port: target.port,
+          reason: error.message,
+        }),
+      );
+    try {
+      client.exec(command, (error, channel) => (error ? fail(error) : resolve(channel)));
+    } catch (error) {
+      // ssh2 throws "Not connected" when the connection closed since `ready`.
+      fail(error instanceof Error ? error : new Error(String(error)));
+    }
   });
 }

@@ -1,6 +1,6 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import ssh2 from 'ssh2';
 import { makeUserKey } from '../../../test/support/local-fixtures.ts';
 
@@ -23,7 +23,7 @@ export interface SlowSshServer {
  * ssh-keygen (see bot-key.ts for why not ssh2's generator).
  */
 export async function startSlowSshServer(dir: string, handshakeDelayInMs: number): Promise<SlowSshServer> {
-  const hostKey = makeUserKey(dir, `host_${path.basename(dir)}_${handshakeDelayInMs}`);
+  const hostKey = makeUserKey(dir, `host_${crypto.randomUUID()}`);
   const server = new ssh2.Server({ hostKeys: [fs.readFileSync(hostKey.privatePath)] }, (client) => {
     client.on('error', () => undefined);
     client.on('authentication', (context) => context.accept());

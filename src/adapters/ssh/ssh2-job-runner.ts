@@ -1,16 +1,18 @@
 import { cancelGroupCommand, followCommand, launchCommand, sweepCommand } from '../../domain/job-script.ts';
 import { MpiboxError } from '../../domain/errors.ts';
 import type { JobLaunch, JobOutcome, JobRunner } from '../../ports/job-runner.ts';
-import type { Shell, SshTarget } from '../../ports/shell.ts';
+import type { KnownHostKeys, Shell, SshTarget } from '../../ports/shell.ts';
 import { connect, openExec } from './connect.ts';
 
 /** JobRunner over ssh2: short commands through the Shell, the log through a streaming channel. */
 export class Ssh2JobRunner implements JobRunner {
   readonly #privateKey: Buffer;
+  readonly #knownHostKeys: KnownHostKeys;
   readonly #shell: Shell;
 
-  constructor(privateKey: Buffer, shell: Shell) {
+  constructor(privateKey: Buffer, knownHostKeys: KnownHostKeys, shell: Shell) {
     this.#privateKey = privateKey;
+    this.#knownHostKeys = knownHostKeys;
     this.#shell = shell;
   }
 
@@ -36,7 +38,12 @@ export class Ssh2JobRunner implements JobRunner {
     onData: (chunk: Buffer) => void | Promise<void>,
     abortSignal?: AbortSignal,
   ): Promise<JobOutcome> {
-    const client = await connect(target, this.#privateKey, 20_000);
+    // Aborting closes the connection too, even while it is still being made.
+    const client = await connect(target, this.#privateKey, {
+      readyTimeoutInMs: 20_000,
+      knownHostKeys: this.#knownHostKeys,
+      ...(abortSignal ? { abortSignal } : {}),
+    });
     try {
       const channel = await openExec(client, followCommand(job.remoteDir, job.pid, job.fromByte), target);
       return await new Promise<JobOutcome>((resolve, reject) => {
@@ -50,6 +57,7 @@ export class Ssh2JobRunner implements JobRunner {
         };
         const onAbort = (): void => fail(new MpiboxError('timeout', 'log follow aborted', {}));
         abortSignal?.addEventListener('abort', onAbort, { once: true });
+        if (abortSignal?.aborted) onAbort(); // aborted while the channel was opening
         channel.on('data', (chunk: Buffer) => {
           const pending = onData(chunk);
           if (pending instanceof Promise) {
@@ -80,6 +88,10 @@ export class Ssh2JobRunner implements JobRunner {
           }
         });
       });
+    } catch (error) {
+      // The abort closed the connection under whichever step was running: report the abort.
+      if (abortSignal?.aborted) throw new MpiboxError('timeout', 'log follow aborted', {}, { cause: error });
+      throw error;
     } finally {
       client.end();
     }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../../test/support/local-fixtures.ts';
 import { loadOrCreateBotKey } from './bot-key.ts';
 import { eventually, startSlowSshServer, type SlowSshServer } from './fixtures.ts';
@@ -12,13 +12,16 @@ describe('Ssh2Shell and Ssh2JobRunner connections', () => {
   const bot = loadOrCreateBotKey(dir);
   let server: SlowSshServer;
   const target = () => ({ host: '127.0.0.1', port: server.port, user: 'anyone' });
-  const shell = () => new Ssh2Shell(bot.privateKey);
+  const knownHostKeys = (host: string, port: number) =>
+    host === '127.0.0.1' && port === server.port ? [server.hostKeyLine] : null;
+  const shell = () => new Ssh2Shell(bot.privateKey, knownHostKeys);
 
-  beforeAll(async () => {
+  // A server per test, so a connection one test leaks cannot fail the next.
+  beforeEach(async () => {
     server = await startSlowSshServer(dir, HANDSHAKE_DELAY_IN_MS);
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await server.close();
   });
 
@@ -56,7 +59,7 @@ describe('Ssh2Shell and Ssh2JobRunner connections', () => {
   });
 
   it('stops following a log when aborted during the handshake, and closes the connection', async () => {
-    const runner = new Ssh2JobRunner(bot.privateKey, shell());
+    const runner = new Ssh2JobRunner(bot.privateKey, knownHostKeys, shell());
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
 
@@ -69,6 +72,32 @@ describe('Ssh2Shell and Ssh2JobRunner connections', () => {
 
     await expect(follow).rejects.toMatchObject({ code: 'timeout' });
     await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_DELAY_IN_MS + 200));
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('refuses a node whose host key is not the one expected, naming it, and closes the connection', async () => {
+    const otherKey = bot.publicKey;
+    const pinned = new Ssh2Shell(bot.privateKey, () => [otherKey]);
+
+    const run = pinned.exec(target(), 'echo hi', { timeoutInMs: 5000 });
+
+    await expect(run).rejects.toMatchObject({
+      code: 'provider',
+      message: 'host key mismatch',
+      fields: { host: '127.0.0.1', port: server.port },
+    });
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+  });
+
+  it('refuses an address the lookup does not know', async () => {
+    const pinned = new Ssh2Shell(bot.privateKey, () => null);
+
+    const run = pinned.exec(target(), 'echo hi', { timeoutInMs: 5000 });
+
+    await expect(run).rejects.toMatchObject({
+      code: 'provider',
+      message: expect.stringMatching(/^host key unknown/),
+    });
     expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
   });
 });

@@ -1,19 +1,23 @@
 import { MpiboxError } from '../../domain/errors.ts';
-import type { ExecOptions, ExecResult, Shell, SshTarget } from '../../ports/shell.ts';
-import { connect, openExec, type SshClient } from './connect.ts';
+import type { ExecOptions, ExecResult, KnownHostKeys, Shell, SshTarget } from '../../ports/shell.ts';
+import { connect, openExec } from './connect.ts';
 
 /** Shell over the `ssh2` library, authenticating with the bot's private key. */
 export class Ssh2Shell implements Shell {
   readonly #privateKey: Buffer;
+  readonly #knownHostKeys: KnownHostKeys;
 
-  constructor(privateKey: Buffer) {
+  constructor(privateKey: Buffer, knownHostKeys: KnownHostKeys) {
     this.#privateKey = privateKey;
+    this.#knownHostKeys = knownHostKeys;
   }
 
   async exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult> {
     const where = { host: target.host, port: target.port };
     options.abortSignal?.throwIfAborted();
-    let client: SshClient | null = null;
+    // Owns the connection: aborted when exec settles, which closes it whether it is open or
+    // still in its handshake (connect() may resolve after the timeout won the race).
+    const connection = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
@@ -32,7 +36,11 @@ export class Ssh2Shell implements Shell {
     });
     try {
       const run = async (): Promise<ExecResult> => {
-        client = await connect(target, this.#privateKey, Math.min(options.timeoutInMs, 20_000));
+        const client = await connect(target, this.#privateKey, {
+          readyTimeoutInMs: Math.min(options.timeoutInMs, 20_000),
+          knownHostKeys: this.#knownHostKeys,
+          abortSignal: connection.signal,
+        });
         const channel = await openExec(client, command, target);
         return collect(channel, options.maxOutputBytes ?? 1024 * 1024, options.stdin);
       };
@@ -40,7 +48,7 @@ export class Ssh2Shell implements Shell {
     } finally {
       clearTimeout(timer);
       if (onAbort) options.abortSignal?.removeEventListener('abort', onAbort);
-      (client as SshClient | null)?.end();
+      connection.abort();
     }
   }
 }

@@ -23,13 +23,13 @@ describe('LocalProvider', () => {
   const bot = loadOrCreateBotKey(dir);
   const user = { name: os.userInfo().username, isRoot: process.getuid?.() === 0 };
   const basePort = testBasePort(1);
-  const provider = new LocalProvider({
+  const provider: LocalProvider = new LocalProvider({
     root: path.join(dir, 'clusters'),
     basePort,
     slotsPerNode: 1,
     user,
     botPublicKey: bot.publicKey,
-    shell: new Ssh2Shell(bot.privateKey),
+    shell: new Ssh2Shell(bot.privateKey, (host, port) => provider.knownHostKeys(host, port)),
     clock: new SystemClock(),
     logger: new JsonLogger('error'),
   });

@@ -14,6 +14,7 @@ import type {
 import type { Logger } from '../../ports/logger.ts';
 import type { Shell } from '../../ports/shell.ts';
 import { nodeShellText, sshClientConfigText, sshdConfigText, type LocalUser } from './config-files.ts';
+import { HostKeyFiles } from './host-key-files.ts';
 import { clusterLayout, type ClusterLayout, type LocalClusterState } from './layout.ts';
 import { allocatePorts } from './port-allocator.ts';
 import { commandLine, descendantsOf, findByEnvironment, isAlive, terminateAll } from './processes.ts';
@@ -24,6 +25,9 @@ import { writeFileAtomic } from './write-file-atomic.ts';
 // in their own modules beside it.
 
 const execFileAsync = promisify(execFile);
+
+/** Every local node listens on loopback only. */
+const NODE_HOST = '127.0.0.1';
 
 /**
  * Node daemons and key generation get a minimal environment, never the bot's: sshd outlives
@@ -66,6 +70,7 @@ export class LocalProvider implements CloudProvider {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #stateCache = new Map<string, { version: string; state: LocalClusterState }>();
   readonly #pidCache = new Map<string, { atMs: number; pid: number | null }>();
+  readonly #hostKeyFiles = new HostKeyFiles();
 
   constructor(options: LocalProviderOptions) {
     if (/[\s"'\\$`]/.test(options.root)) {
@@ -216,7 +221,7 @@ export class LocalProvider implements CloudProvider {
     const nodes = state.nodes.map((node) => ({
       index: node.index,
       name: node.name,
-      host: '127.0.0.1',
+      host: NODE_HOST,
       port: node.port,
       slots: state.slotsPerNode,
       state:
@@ -252,6 +257,22 @@ export class LocalProvider implements CloudProvider {
         await this.#startNode(layout, state, node);
       }
     });
+  }
+
+  /**
+   * The bot's KnownHostKeys for local nodes: the node at `host:port` must present the host key
+   * generated in its folder (read from the `.pub` beside it, so a node recreated with a new key
+   * is followed). Null for an address that is no node of this provider's clusters.
+   */
+  knownHostKeys(host: string, port: number): readonly string[] | null {
+    if (host !== NODE_HOST) return null;
+    for (const clusterId of this.#clusterIds()) {
+      const node = this.#readState(clusterId)?.nodes.find((candidate) => candidate.port === port);
+      if (!node) continue;
+      // A node of ours without its key file accepts no key at all (a mismatch, not "unknown").
+      return this.#hostKeyFiles.read(`${this.#layout(clusterId).node(node.name).hostKey}.pub`) ?? [];
+    }
+    return null;
   }
 
   /** Writes everything but the per-node sshd files; `keys` null keeps the current user keys. */
@@ -381,11 +402,15 @@ export class LocalProvider implements CloudProvider {
 
   #takenPorts(): Set<number> {
     const taken = new Set<number>();
-    for (const entry of fs.readdirSync(this.#options.root)) {
-      if (!/^[a-z0-9-]+$/.test(entry)) continue; // lost+found, editor droppings: not clusters
-      for (const node of this.#readState(entry)?.nodes ?? []) taken.add(node.port);
+    for (const clusterId of this.#clusterIds()) {
+      for (const node of this.#readState(clusterId)?.nodes ?? []) taken.add(node.port);
     }
     return taken;
+  }
+
+  /** Names in the root folder that can be cluster ids (lost+found, editor droppings cannot). */
+  #clusterIds(): string[] {
+    return fs.readdirSync(this.#options.root).filter((entry) => /^[a-z0-9-]+$/.test(entry));
   }
 
   #readState(clusterId: string): LocalClusterState | null {
