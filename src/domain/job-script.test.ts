@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../test/support/local-fixtures.ts';
 import {
+  cancelGroupCommand,
   followCommand,
   jobFiles,
   jobScript,
@@ -27,6 +28,20 @@ const HOSTILE = [
   'ünïcødé ✓',
   '',
 ];
+
+/** Pids in process group `pgid` that are not zombies. */
+function liveInGroup(pgid: number): number[] {
+  return fs.readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(pgrp) === pgid && state !== 'Z' ? [Number(entry)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
 
 describe('job scripts', () => {
   it('shellQuote keeps every hostile string one literal word', () => {
@@ -77,6 +92,37 @@ describe('job scripts', () => {
     expect(fs.readFileSync(jobFiles(remoteDir).exit, 'utf8').trim()).toBe('5');
     const created = fs.readdirSync(root, { recursive: true, encoding: 'utf8' });
     expect(created.filter((name) => path.basename(name) === 'CANARY')).toEqual([]);
+  });
+
+  it('stops a job whose pid was never heard, from its folder, and keeps a late launch from starting', () => {
+    const root = makeTempDir('mpibox-undo');
+    const started = path.join(root, 'jobs', '8');
+    const script = (marker: string) =>
+      jobScript({
+        jobId: 8,
+        remoteDir: started,
+        workDir: root,
+        mpiexecArgv: [],
+        userCommand: `touch ${marker}; sleep 60`,
+      });
+    const pid = Number(
+      execFileSync('sh', ['-c', launchCommand(started)], { input: script('RAN'), cwd: root }),
+    );
+    const neverStarted = path.join(root, 'jobs', '9');
+
+    execFileSync('sh', ['-c', cancelGroupCommand(started, null, 200)]);
+    execFileSync('sh', ['-c', cancelGroupCommand(neverStarted, null, 200)]);
+    const lateLaunch = () =>
+      execFileSync('sh', ['-c', launchCommand(neverStarted)], {
+        input: script('LATE'),
+        cwd: root,
+        timeout: 5000,
+      });
+
+    expect(liveInGroup(pid)).toEqual([]); // the whole group is gone (zombies wait for a reaper)
+    expect(lateLaunch).toThrow(/Command failed/); // at once: no pid will come
+    expect(fs.existsSync(path.join(root, 'RAN'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'LATE'))).toBe(false);
   });
 
   it('builds mpiexec words with the machinefile, ranks and ranks per node', () => {

@@ -10,6 +10,8 @@ import { shellQuote } from './job.ts';
 export function jobFiles(remoteDir: string) {
   return {
     script: `${remoteDir}/job.sh`,
+    /** Left by a cancel: a launch arriving after it starts nothing and stops waiting. */
+    cancelled: `${remoteDir}/cancelled`,
     log: `${remoteDir}/log`,
     pid: `${remoteDir}/pid`,
     exit: `${remoteDir}/exit`,
@@ -87,7 +89,7 @@ export function launchCommand(remoteDir: string): string {
     '  cat > /dev/null',
     'fi',
     'i=0',
-    `while [ ! -s ${shellQuote(files.pid)} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`,
+    `while [ ! -s ${shellQuote(files.pid)} ] && [ ! -e ${shellQuote(files.cancelled)} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`,
     `cat ${shellQuote(files.pid)}`,
   ].join('\n');
 }
@@ -109,14 +111,24 @@ export function followCommand(remoteDir: string, pid: number, fromByte: number):
   ].join('\n');
 }
 
-/** Stops a job's process group on node 0: TERM, a grace period, then KILL. */
-export function cancelGroupCommand(pid: number, graceInMs: number): string {
+/**
+ * Stops a job's process group on node 0: TERM, a grace period, then KILL. With `pid` null (the
+ * answer to the start was lost) the pid comes from the job folder, if the job ever started.
+ * The folder is created first either way: a launch still on its way then finds it taken and
+ * starts nothing.
+ */
+export function cancelGroupCommand(remoteDir: string, pid: number | null, graceInMs: number): string {
   const rounds = Math.max(1, Math.ceil(graceInMs / 100));
+  const files = jobFiles(remoteDir);
   return [
-    `kill -TERM -- -${pid} 2>/dev/null`,
+    `mkdir -p ${shellQuote(remoteDir)} && : > ${shellQuote(files.cancelled)}`,
+    pid === null ? `pid=$(cat ${shellQuote(files.pid)} 2>/dev/null)` : `pid=${pid}`,
+    'case "$pid" in ""|*[!0-9]*|0|1) exit 0;; esac',
+    // `kill -s SIG -- -PGID`: the spelling both dash and bash read as "the whole group".
+    'kill -s TERM -- -"$pid" 2>/dev/null',
     'i=0',
-    `while kill -0 -- -${pid} 2>/dev/null && [ $i -lt ${rounds} ]; do sleep 0.1; i=$((i+1)); done`,
-    `kill -KILL -- -${pid} 2>/dev/null`,
+    `while kill -s 0 -- -"$pid" 2>/dev/null && [ $i -lt ${rounds} ]; do sleep 0.1; i=$((i+1)); done`,
+    'kill -s KILL -- -"$pid" 2>/dev/null',
     'true',
   ].join('\n');
 }

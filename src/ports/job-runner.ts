@@ -26,7 +26,9 @@ export interface JobRunner {
   /**
    * Stops the job: SIGTERM to its process group on node 0 (mpiexec passes it to every rank),
    * SIGKILL after `graceInMs`, then kills any process still carrying the job's id on every
-   * node in `targets`. Succeeds when the job is already gone.
+   * node in `targets`. Succeeds when the job is already gone. With `pid` null (a start whose
+   * answer never came) the pid is read from the job folder, and a launch still on its way is
+   * kept from starting.
    */
   cancel(
     targets: readonly SshTarget[],

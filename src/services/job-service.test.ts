@@ -308,6 +308,24 @@ describe('JobService', () => {
     expect(h.store.getJob(2)).toMatchObject({ state: 'succeeded', exitCode: 0 });
   });
 
+  it('gives up on a start whose answers keep getting lost, and stops what it may have launched', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    h.runner.failNextStartAfterLaunch(3);
+
+    await h.run('UALICE', '/mpi run -- ./never-answered');
+    await h.jobTracker.idle();
+    await h.settle();
+
+    expect(h.runner.calls.filter((call) => call.startsWith('start'))).toHaveLength(3);
+    expect(h.runner.calls).toContain('cancel 1');
+    expect([...h.runner.jobs.values()][0]?.outcome).toEqual({ kind: 'exited', exitCode: 143 });
+    expect(h.store.getJob(1)).toMatchObject({
+      state: 'failed',
+      note: 'it could not start: connection dropped after the launch',
+    });
+  });
+
   it('asks again when the answer to a start is lost, and runs the job once', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 1 demo');

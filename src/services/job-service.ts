@@ -256,7 +256,11 @@ export class JobService {
           job = await this.#start(job, cluster, info, target());
         } catch (error) {
           logger.warn('job start failed', { jobId, attempt, error });
-          if (attempt >= 3) return this.#finish(jobId, null, `it could not start: ${explain(error)}`);
+          if (attempt >= 3) {
+            const checked = await this.#undoStart(job, info);
+            const note = `it could not start: ${cause(error)}${checked ? '' : ' (and node 0 could not be checked for a late start)'}`;
+            return this.#finish(jobId, null, note);
+          }
           await this.#deps.clock.sleep(1000 * attempt);
         }
       }
@@ -355,6 +359,26 @@ export class JobService {
     const { pid } = await this.#deps.runner.start(target, { remoteDir, script });
     this.#deps.logger.info('job started', { jobId: job.id, cluster: cluster.name, pid });
     return this.#deps.store.updateJob(job.id, { pid, remoteDir });
+  }
+
+  /**
+   * After giving up on a start: the launch may have happened with only its answer lost, so
+   * stop whatever runs under the job's folder and keep a launch still on its way from
+   * starting. False when the nodes could not be reached for that either.
+   */
+  async #undoStart(job: JobRow, info: ClusterInfo): Promise<boolean> {
+    const targets = info.nodes.map((node) => ({ host: node.host, port: node.port, user: info.user }));
+    try {
+      await this.#deps.runner.cancel(
+        targets,
+        { jobId: job.id, remoteDir: jobRemoteDir(info.sharedDir, job.id), pid: null },
+        this.#deps.limits.cancelGraceInMs,
+      );
+      return true;
+    } catch (error) {
+      this.#deps.logger.warn('could not undo a failed job start', { jobId: job.id, error });
+      return false;
+    }
   }
 
   /** Timeout and elapsed-time refresh, measured from the job's recorded start. */

@@ -20,7 +20,7 @@ export class FakeJobRunner implements JobRunner {
   #nextPid = 1000;
   #dropAfterBytes: number | null = null;
   #startGate: Promise<void> | null = null;
-  #loseNextStartAnswer = false;
+  #lostStartAnswers = 0;
   #failingCancels = 0;
   #cancelGate: Promise<void> | null = null;
 
@@ -38,9 +38,9 @@ export class FakeJobRunner implements JobRunner {
     return release;
   }
 
-  /** The next start launches the job but its answer is lost (the connection drops). */
-  failNextStartAfterLaunch(): void {
-    this.#loseNextStartAnswer = true;
+  /** The next `count` starts launch the job but their answer is lost (the connection drops). */
+  failNextStartAfterLaunch(count = 1): void {
+    this.#lostStartAnswers = count;
   }
 
   /** Makes the next `start` wait until the returned function is called (a slow node). */
@@ -57,10 +57,13 @@ export class FakeJobRunner implements JobRunner {
     const gate = this.#startGate;
     this.#startGate = null;
     if (gate) await gate;
-    const loseAnswer = this.#loseNextStartAnswer;
-    this.#loseNextStartAnswer = false;
+    const loseAnswer = this.#lostStartAnswers > 0;
+    if (loseAnswer) this.#lostStartAnswers -= 1;
     const existing = this.jobs.get(launch.remoteDir);
-    if (existing) return { pid: existing.pid };
+    if (existing) {
+      if (loseAnswer) throw new MpiboxError('provider', 'connection dropped after the launch');
+      return { pid: existing.pid };
+    }
     const job: FakeJob = {
       pid: this.#nextPid++,
       script: launch.script,

@@ -103,8 +103,8 @@ export class Ssh2JobRunner implements JobRunner {
     graceInMs: number,
   ): Promise<void> {
     const [seed] = targets;
-    if (seed && job.pid !== null) {
-      await this.#shell.exec(seed, cancelGroupCommand(job.pid, graceInMs), {
+    if (seed) {
+      await this.#shell.exec(seed, cancelGroupCommand(job.remoteDir, job.pid, graceInMs), {
         timeoutInMs: graceInMs + 20_000,
       });
     }
