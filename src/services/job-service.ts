@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
 import type { Actor, Reply } from './actor.ts';
 import type { ChatPacer } from './chat-pacer.ts';
-import { cause, explain } from './explain.ts';
+import { cause } from './explain.ts';
 import { jobCard, jobListMessage } from './job-messages.ts';
 import { LogThread } from './log-thread.ts';
 import { message } from './messages.ts';
