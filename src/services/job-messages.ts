@@ -8,7 +8,13 @@ import { message } from './messages.ts';
  * The job's parent message: state, elapsed time and exit code, updated in place. A cancelled
  * job shows "cancelling…" until its processes are confirmed gone (its end time is set then).
  */
-export function jobCard(job: JobRow, clusterName: string, nowInMs: number, queuedAhead = 0): Message {
+export function jobCard(
+  job: JobRow,
+  clusterName: string,
+  nowInMs: number,
+  /** For a queued job: how many jobs must end before it starts (0: it starts now); null unknown. */
+  queuedAhead: number | null = null,
+): Message {
   const cancelling = isCancelling(job);
   const state = cancelling ? 'cancelling…' : stateText(job, queuedAhead);
   const headline = `job #${job.id} on ${clusterName}: ${state}`;
@@ -44,9 +50,9 @@ function isCancelling(job: JobRow): boolean {
   return job.state === 'cancelled' && job.endedAtMs === null;
 }
 
-function stateText(job: JobRow, queuedAhead: number): string {
+function stateText(job: JobRow, queuedAhead: number | null): string {
   const labels: Record<JobState, string> = {
-    queued: queuedAhead > 0 ? `queued (${queuedAhead} ahead)` : 'queued',
+    queued: queuedAhead === null ? 'queued' : queuedAhead > 0 ? `queued (${queuedAhead} ahead)` : 'starting…',
     running: 'running',
     succeeded: 'succeeded',
     failed: `failed (exit code ${job.exitCode ?? '?'})`,

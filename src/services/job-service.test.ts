@@ -100,7 +100,30 @@ describe('JobService', () => {
     expect(
       h.chat.calls.find((call) => call.ref?.messageId === h.store.getJob(2)?.messageId)?.message?.text,
     ).toBe('job #2 on demo: queued (1 ahead)');
+    expect(
+      h.chat.calls.find(
+        (call) => call.method === 'post' && call.ref?.messageId === h.store.getJob(1)?.messageId,
+      )?.message?.text,
+    ).toBe('job #1 on demo: starting…');
     expect(h.store.getJob(2)?.state).toBe('succeeded');
+  });
+
+  it('counts only the jobs that must end first when a cluster runs several at once', async () => {
+    const h = makeHarness({ jobsPerCluster: 2 });
+    await h.run('UALICE', '/mpi up 1 demo');
+
+    await h.run('UALICE', '/mpi run -- ./first');
+    const second = await h.run('UALICE', '/mpi run -- ./second');
+    const third = await h.run('UALICE', '/mpi run -- ./third');
+    await h.settle();
+
+    expect(second.message.text).toMatch(/Job #2 on `demo` \(2 ranks\): starting/);
+    expect(third.message.text).toMatch(/Job #3 on `demo` \(2 ranks\): queued behind 1 job/);
+    const posted = (id: number) =>
+      h.chat.calls.find(
+        (call) => call.method === 'post' && call.ref?.messageId === h.store.getJob(id)?.messageId,
+      )?.message?.text;
+    expect([posted(2), posted(3)]).toEqual(['job #2 on demo: starting…', 'job #3 on demo: queued (1 ahead)']);
   });
 
   it('cancels a queued job without starting it, and a running one through the runner', async () => {

@@ -112,9 +112,13 @@ export class JobService {
       timeoutInMs: request.timeoutInMs,
       submittedAtMs: clock.nowInMs(),
     });
-    const ahead = store
-      .listJobsByState(['queued', 'running'], cluster.id)
-      .filter((other) => other.id < job.id).length;
+    // Jobs that must end before this one starts: all earlier unfinished ones but the run slots.
+    const ahead = Math.max(
+      0,
+      store.listUnfinishedJobs(cluster.id).filter((other) => other.id < job.id).length -
+        this.#deps.limits.jobsPerCluster +
+        1,
+    );
     // Chat calls for a channel go through the pacer (Slack allows about one a second).
     await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
       const ref = await this.#deps.chat.post(
@@ -124,7 +128,7 @@ export class JobService {
       store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
     });
     this.#schedule(cluster.id);
-    const queued = ahead >= this.#deps.limits.jobsPerCluster;
+    const queued = ahead > 0;
     return {
       visibility: 'ephemeral',
       message: message(
