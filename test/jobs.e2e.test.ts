@@ -137,6 +137,29 @@ describe('jobs on a local cluster', () => {
     expect(bot.stdout).toMatch(/cancelled by <@tester>|cancelled by @tester/);
   });
 
+  it('a bot killed while cancelling finishes the cancel after its restart', async () => {
+    const { bot, env } = await botWithCluster('recancel', 14);
+    // Ranks that ignore SIGTERM keep the cancel in its grace period long enough to kill the bot.
+    bot.send(`/mpi run -- sh -c 'trap "" TERM; echo started on $MPIBOX_NODE; while :; do sleep 1; done'`);
+    await bot.waitFor(/started on demo-1/, 30_000);
+    await bot.waitFor(/started on demo-0/, 30_000);
+    bot.send('/mpi cancel 1');
+    await bot.waitFor(/job #1 on demo: cancelling…/, 30_000);
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+
+    const second = new BotProcess(env);
+    bots.push(second);
+    await second.waitFor(/job #1 on demo: cancelled ==/, 60_000);
+    const left = pidsWithEnv('MPIBOX_JOB_ID=1').map((pid) => `${pid} ${commandOf(pid)}`);
+    second.send('/mpi jobs');
+    await second.waitFor(/#1 {2}cancelled/);
+    second.send('/mpi down demo --yes');
+    await second.end();
+
+    expect(left, second.stderr).toEqual([]);
+  });
+
   it('runs two jobs submitted at once one after the other, and says the second was queued', async () => {
     const { bot } = await botWithCluster('queue', 9);
 

@@ -426,12 +426,12 @@ export class JobService {
       await this.#updateCard(jobId);
       return null;
     }
+    void this.#updateCard(jobId); // "cancelling…" until the processes are confirmed gone
     try {
       await this.#kill(job);
       return null;
     } catch (error) {
       this.#deps.logger.warn('job kill failed', { jobId, error });
-      void this.#updateCard(jobId);
       return error;
     }
   }
