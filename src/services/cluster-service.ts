@@ -30,6 +30,8 @@ export interface ClusterServiceDeps {
   limits: Limits;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
   beforeDelete?: (clusterId: string) => Promise<void>;
+  /** Called when a resized cluster is ready again, to start the jobs that waited for it. */
+  afterResize?: (clusterId: string) => void;
 }
 
 /**
@@ -243,6 +245,7 @@ export class ClusterService {
         lastError: `resize failed: ${explain(error)}`,
       });
     }
+    this.#deps.afterResize?.(clusterId);
     await this.#refreshCard(clusterId);
   }
 

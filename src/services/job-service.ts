@@ -22,8 +22,8 @@ import type { TaskTracker } from './task-tracker.ts';
 // final report share one piece of state (cancels in flight) and one job state machine; split
 // across files they would have to export it. The remote side is in domain/job-script.ts.
 
-/** Kill attempts for a cancelled job before its end is recorded anyway (1 s, 2 s, 4 s apart). */
-const KILL_ATTEMPTS = 4;
+/** Appended to a note when node 0 could not be reached to stop a job that may have started. */
+const UNCHECKED = ' (and node 0 could not be checked for a late start)';
 
 export interface JobLimits {
   /** Jobs running at once per cluster; the rest wait in FIFO order. */
@@ -71,6 +71,8 @@ export class JobService {
    * processes are already gone).
    */
   readonly #killed = new Set<number>();
+  /** Kill retries of cancelled jobs whose kill failed: one loop per job. */
+  readonly #killRetries = new Map<number, Promise<void>>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -92,6 +94,11 @@ export class JobService {
       throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: cluster.state });
     const info = await provider.info(cluster.id);
     if (!info) throw new MpiboxError('provider', 'the cluster has no nodes', { name: cluster.name });
+    // Re-read after the await, with none until the job is inserted: a resize accepted meanwhile
+    // must not get a job sized for the old nodes.
+    const now = store.getCluster(cluster.id);
+    if (now?.state !== 'ready')
+      throw new MpiboxError('conflict', 'busy', { name: cluster.name, state: now?.state ?? 'deleted' });
     const slots = info.nodes.reduce((sum, node) => sum + node.slots, 0);
     const ranks = request.ranks ?? (request.ranksPerNode ? request.ranksPerNode * info.nodes.length : slots);
     const capacity = request.ranksPerNode ? request.ranksPerNode * info.nodes.length : slots;
@@ -214,12 +221,19 @@ export class JobService {
     for (const clusterId of new Set(unfinished.map((job) => job.clusterId))) this.#schedule(clusterId);
   }
 
+  /** Starts queued jobs of a cluster that became ready again (after a resize). */
+  resume(clusterId: string): void {
+    this.#schedule(clusterId);
+  }
+
   /**
    * Starts queued jobs while the cluster has free run slots. A cancelled job holds its slot
-   * until its processes are confirmed gone.
+   * until its processes are confirmed gone. Nothing starts while the cluster is not ready
+   * (a resize could remove nodes under it); `resume` is called when it is again.
    */
   #schedule(clusterId: string): void {
     const { store, clock, limits } = this.#deps;
+    if (store.getCluster(clusterId)?.state !== 'ready') return;
     const unfinished = store.listUnfinishedJobs(clusterId);
     const running = unfinished.filter((job) => job.state !== 'queued').length;
     const queued = unfinished.filter((job) => job.state === 'queued');
@@ -256,13 +270,20 @@ export class JobService {
       // Starting is idempotent on the node (the job folder is the lock), so a start whose answer
       // was lost (connection dropped after the launch) is simply asked again: same job, same pid.
       for (let attempt = 1; job.pid === null; attempt += 1) {
+        job = this.#job(jobId);
+        if (job.state === 'cancelled') {
+          // Cancelled before it was launched (or before a restart, with the answer unknown):
+          // launch nothing, and stop what an earlier attempt may have started after all.
+          const checked = await this.#undoStart(job, info);
+          return this.#finish(jobId, null, checked ? null : `${job.note ?? 'cancelled'}${UNCHECKED}`);
+        }
         try {
           job = await this.#start(job, cluster, info, target());
         } catch (error) {
           logger.warn('job start failed', { jobId, attempt, error });
           if (attempt >= 3) {
             const checked = await this.#undoStart(job, info);
-            const note = `it could not start: ${cause(error)}${checked ? '' : ' (and node 0 could not be checked for a late start)'}`;
+            const note = `it could not start: ${cause(error)}${checked ? '' : UNCHECKED}`;
             return this.#finish(jobId, null, note);
           }
           await this.#deps.clock.sleep(1000 * attempt);
@@ -270,10 +291,9 @@ export class JobService {
       }
     }
     // Cancelled while it was being started, or before a restart without the kill confirmed:
-    // the mark is set, the processes still need killing (#finish tries again if this fails).
-    if (job.state === 'cancelled' && !this.#killed.has(jobId)) {
-      await this.#kill(job).catch((error: unknown) => logger.warn('job kill failed', { jobId, error }));
-    }
+    // the mark is set, the processes still need killing (retried until confirmed; the log is
+    // followed meanwhile, and #finish waits for the outcome).
+    if (job.state === 'cancelled' && !this.#killed.has(jobId)) void this.#ensureKilled(jobId, false);
     // Not awaited: the card waits its turn in the pacer, the log must not wait for the card.
     void this.#updateCard(jobId);
 
@@ -306,8 +326,10 @@ export class JobService {
           if (!isMpiboxError(error)) throw error;
           const current = this.#job(jobId);
           const clusterNow = store.getCluster(job.clusterId);
+          // A cancelled job whose processes are not confirmed gone may still run: keep following.
+          const unconfirmed = current.state === 'cancelled' && !this.#killed.has(jobId);
           if (
-            isTerminal(current.state) ||
+            (isTerminal(current.state) && !unconfirmed) ||
             !clusterNow ||
             clusterNow.state === 'deleted' ||
             clusterNow.state === 'deleting'
@@ -432,6 +454,7 @@ export class JobService {
       return null;
     } catch (error) {
       this.#deps.logger.warn('job kill failed', { jobId, error });
+      void this.#ensureKilled(jobId, true);
       return error;
     }
   }
@@ -465,29 +488,46 @@ export class JobService {
   }
 
   /**
-   * A cancelled job's processes must be confirmed gone before its end is recorded: kill again
-   * (with backoff) when no kill has succeeded yet. Not when its cluster is being deleted (the
-   * nodes go away) or after the last attempt (the job says so in its note).
+   * A cancelled job's processes must be confirmed gone before its end is recorded: kills it
+   * again and again (1 s, 2 s, 4 s … at most 30 s apart) until one succeeds, for up to the
+   * time after which an unreachable node's job counts as lost; then says so in its note. One
+   * loop per job; not for a cluster being deleted (its nodes go away).
    */
-  async #confirmKilled(jobId: number): Promise<void> {
-    const { store, clock, logger } = this.#deps;
+  #ensureKilled(jobId: number, afterFailure: boolean): Promise<void> {
+    let loop = this.#killRetries.get(jobId);
+    if (!loop) {
+      loop = this.#killUntilConfirmed(jobId, afterFailure).finally(() => this.#killRetries.delete(jobId));
+      this.#killRetries.set(jobId, loop);
+      void this.#deps.jobTracker.run(`kill-${jobId}`, () => loop!); // idle() waits for it
+    }
+    return loop;
+  }
+
+  async #killUntilConfirmed(jobId: number, afterFailure: boolean): Promise<void> {
+    const { store, clock, logger, limits } = this.#deps;
+    const since = clock.nowInMs();
+    let delayInMs = 1000;
     for (let attempt = 1; ; attempt += 1) {
+      if (afterFailure || attempt > 1) {
+        await clock.sleep(delayInMs);
+        delayInMs = Math.min(delayInMs * 2, 30_000);
+      }
       const job = this.#job(jobId);
       const cluster = store.getCluster(job.clusterId);
-      if (job.state !== 'cancelled' || job.pid === null || this.#killed.has(jobId)) return;
+      if (job.state !== 'cancelled' || job.endedAtMs !== null || job.pid === null) return;
+      if (this.#killed.has(jobId)) return;
       if (!cluster || cluster.state === 'deleting' || cluster.state === 'deleted') return;
       try {
         await this.#kill(job);
         return;
       } catch (error) {
         logger.warn('job kill failed', { jobId, attempt, error });
-        if (attempt >= KILL_ATTEMPTS) {
+        if (clock.nowInMs() - since >= limits.lostAfterInMs) {
           store.updateJob(jobId, {
             note: `${job.note ?? 'cancelled'}; its processes could not be confirmed stopped on every node: ${cause(error)}`,
           });
           return;
         }
-        await clock.sleep(1000 * 2 ** (attempt - 1));
       }
     }
   }
@@ -501,7 +541,7 @@ export class JobService {
   ): Promise<void> {
     const { store, clock, logs, chat } = this.#deps;
     await this.#cancels.get(jobId);
-    await this.#confirmKilled(jobId);
+    if (this.#job(jobId).state === 'cancelled') await this.#ensureKilled(jobId, false);
     this.#killed.delete(jobId);
     const job = this.#job(jobId);
     const patch: JobPatch = { endedAtMs: job.endedAtMs ?? clock.nowInMs(), logBytes: logs.size(jobId) };

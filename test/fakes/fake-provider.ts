@@ -18,6 +18,16 @@ export class FakeProvider implements CloudProvider {
   readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
   readonly calls: string[] = [];
   readonly #failures = new Map<string, MpiboxError>();
+  #resizeGate: Promise<void> | null = null;
+
+  /** Makes the next `resize` wait until the returned function is called (slow machines). */
+  holdResize(): () => void {
+    let release = (): void => undefined;
+    this.#resizeGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return release;
+  }
 
   sizes(): readonly NodeSize[] {
     return [
@@ -55,6 +65,9 @@ export class FakeProvider implements CloudProvider {
 
   async resize(clusterId: string, nodeCount: number): Promise<void> {
     this.#enter(`resize ${clusterId} ${nodeCount}`);
+    const gate = this.#resizeGate;
+    this.#resizeGate = null;
+    if (gate) await gate;
     const cluster = this.clusters.get(clusterId);
     if (!cluster) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
     cluster.nodeCount = nodeCount;
