@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -123,6 +123,61 @@ describe('job scripts', () => {
     expect(lateLaunch).toThrow(/Command failed/); // at once: no pid will come
     expect(fs.existsSync(path.join(root, 'RAN'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'LATE'))).toBe(false);
+  });
+
+  it('runs no script that arrived incomplete, and lets a retry start it afresh', () => {
+    const root = makeTempDir('mpibox-partial');
+    const remoteDir = path.join(root, 'jobs', '3');
+    const whole = jobScript({
+      jobId: 3,
+      remoteDir,
+      workDir: root,
+      mpiexecArgv: [],
+      userCommand: 'touch RAN',
+    });
+    const cut = whole.slice(0, whole.indexOf('touch RAN')); // the connection dropped mid-script
+
+    const partial = () => execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: cut, cwd: root });
+    expect(partial).toThrow(/the job script arrived incomplete/);
+    expect(fs.existsSync(remoteDir)).toBe(false);
+
+    const pid = Number(execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: whole, cwd: root }));
+    execFileSync('sh', ['-c', followCommand(remoteDir, pid, 0)], { cwd: root });
+    expect(fs.existsSync(path.join(root, 'RAN'))).toBe(true);
+  });
+
+  it('a script that starts after a cancel looked for its pid ends at once', () => {
+    const root = makeTempDir('mpibox-late');
+    const remoteDir = path.join(root, 'jobs', '4');
+    const script = jobScript({
+      jobId: 4,
+      remoteDir,
+      workDir: root,
+      mpiexecArgv: [],
+      userCommand: 'touch RAN',
+    });
+    execFileSync('sh', ['-c', cancelGroupCommand(remoteDir, null, 100)]); // finds no pid yet
+    fs.writeFileSync(jobFiles(remoteDir).script, script); // the launch had already taken the folder
+
+    const run = spawnSync('sh', [jobFiles(remoteDir).script], { cwd: root });
+
+    expect(run.status).toBe(143);
+    expect(fs.existsSync(path.join(root, 'RAN'))).toBe(false);
+    expect(fs.readFileSync(jobFiles(remoteDir).exit, 'utf8').trim()).toBe('143');
+  });
+
+  it('does not signal a pid that now belongs to another process, nor a job that ended', () => {
+    const root = makeTempDir('mpibox-reused');
+    const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    const ended = path.join(root, 'jobs', '5');
+    fs.mkdirSync(ended, { recursive: true });
+    fs.writeFileSync(jobFiles(ended).exit, '0\n');
+
+    execFileSync('sh', ['-c', cancelGroupCommand(path.join(root, 'jobs', '6'), stranger.pid ?? 0, 100)]);
+    execFileSync('sh', ['-c', cancelGroupCommand(ended, stranger.pid ?? 0, 100)]);
+
+    expect(liveInGroup(stranger.pid ?? 0)).toEqual([stranger.pid]);
+    process.kill(-(stranger.pid ?? 0), 'SIGKILL');
   });
 
   it('builds mpiexec words with the machinefile, ranks and ranks per node', () => {

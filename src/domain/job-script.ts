@@ -38,15 +38,21 @@ export interface JobScriptInput {
  * The job's script. It records its own pid (it runs as a session leader, so this is also its
  * process group), exports MPIBOX_JOB_ID (passed to every rank with `-x`, so `cancel` can find
  * stray ranks on any node), runs mpiexec with the user's command appended, and writes the exit
- * status atomically beside the log.
+ * status atomically beside the log. Its last line is SCRIPT_END: the launch checks it arrived
+ * whole. A cancel that came before the pid was written (see cancelGroupCommand) ends it there.
  */
 export function jobScript(input: JobScriptInput): string {
   const files = jobFiles(input.remoteDir);
   const mpiexec = input.mpiexecArgv.map(shellQuote).join(' ');
+  const exitWith = (status: number) =>
+    `echo ${status} > ${shellQuote(files.exit)}.tmp && mv ${shellQuote(files.exit)}.tmp ${shellQuote(files.exit)}; exit ${status}`;
   return [
     '#!/bin/sh',
     `# mpibox job ${input.jobId}`,
     `echo $$ > ${shellQuote(files.pid)}.tmp && mv ${shellQuote(files.pid)}.tmp ${shellQuote(files.pid)}`,
+    // Pid first, then this check; a cancel writes its mark first, then reads the pid: one of
+    // the two always sees the other.
+    `if [ -e ${shellQuote(files.cancelled)} ]; then ${exitWith(143)}; fi`,
     `MPIBOX_JOB_ID=${shellQuote(String(input.jobId))}; export MPIBOX_JOB_ID`,
     `cd ${shellQuote(input.workDir)} || { echo 'mpibox: cannot enter the work folder' >> ${shellQuote(files.log)}; echo 127 > ${shellQuote(files.exit)}; exit 127; }`,
     // A subshell, so an `exit` in the user's text ends only it and the status is still written.
@@ -56,9 +62,13 @@ export function jobScript(input: JobScriptInput): string {
     `) >> ${shellQuote(files.log)} 2>&1 < /dev/null`,
     'status=$?',
     `echo "$status" > ${shellQuote(files.exit)}.tmp && mv ${shellQuote(files.exit)}.tmp ${shellQuote(files.exit)}`,
+    SCRIPT_END,
     '',
   ].join('\n');
 }
+
+/** The job script's last line: a script cut short on its way to the node lacks it. */
+const SCRIPT_END = '# end of mpibox job script';
 
 /** mpiexec's words for a job: the configured launcher, the machinefile, ranks, ranks per node. */
 export function mpiexecArgv(input: {
@@ -76,15 +86,22 @@ export function mpiexecArgv(input: {
 /**
  * Starts the script detached, unless the folder exists already (a retry after a crash: the
  * job started then, and must not start twice), and prints the job's pid. `mkdir` is the lock.
+ * A script that arrived incomplete (the connection dropped) is not run: the folder is removed
+ * again, so a retry starts afresh.
  */
 export function launchCommand(remoteDir: string): string {
   const files = jobFiles(remoteDir);
   const dir = shellQuote(remoteDir);
+  const partial = shellQuote(`${files.script}.part`);
   return [
     `mkdir -p "$(dirname ${dir})"`,
     `if mkdir ${dir} 2>/dev/null; then`,
-    `  cat > ${shellQuote(files.script)} && : >> ${shellQuote(files.log)}`,
-    `  setsid sh ${shellQuote(files.script)} < /dev/null > /dev/null 2>&1 &`,
+    `  if cat > ${partial} && [ "$(tail -n 1 ${partial})" = ${shellQuote(SCRIPT_END)} ]; then`,
+    `    mv ${partial} ${shellQuote(files.script)} && : >> ${shellQuote(files.log)}`,
+    `    setsid sh ${shellQuote(files.script)} < /dev/null > /dev/null 2>&1 &`,
+    '  else',
+    `    rm -rf ${dir}; echo 'mpibox: the job script arrived incomplete' >&2; exit 3`,
+    '  fi',
     'else',
     '  cat > /dev/null',
     'fi',
@@ -114,16 +131,21 @@ export function followCommand(remoteDir: string, pid: number, fromByte: number):
 /**
  * Stops a job's process group on node 0: TERM, a grace period, then KILL. With `pid` null (the
  * answer to the start was lost) the pid comes from the job folder, if the job ever started.
- * The folder is created first either way: a launch still on its way then finds it taken and
- * starts nothing.
+ * The folder and a `cancelled` mark are made first either way: a launch still on its way then
+ * starts nothing, and a script that started but had not yet written its pid stops by itself.
+ * A job that wrote its exit status, or a pid that now belongs to another process (node pids
+ * are reused, and a cancel may be repeated after a restart), is not signalled; the sweep of
+ * MPIBOX_JOB_ID that follows still catches strays.
  */
 export function cancelGroupCommand(remoteDir: string, pid: number | null, graceInMs: number): string {
   const rounds = Math.max(1, Math.ceil(graceInMs / 100));
   const files = jobFiles(remoteDir);
   return [
     `mkdir -p ${shellQuote(remoteDir)} && : > ${shellQuote(files.cancelled)}`,
+    `[ -s ${shellQuote(files.exit)} ] && exit 0`,
     pid === null ? `pid=$(cat ${shellQuote(files.pid)} 2>/dev/null)` : `pid=${pid}`,
     'case "$pid" in ""|*[!0-9]*|0|1) exit 0;; esac',
+    `tr '\\0' '\\n' < /proc/"$pid"/cmdline 2>/dev/null | grep -qxF -- ${shellQuote(files.script)} || exit 0`,
     // `kill -s SIG -- -PGID`: the spelling both dash and bash read as "the whole group".
     'kill -s TERM -- -"$pid" 2>/dev/null',
     'i=0',
