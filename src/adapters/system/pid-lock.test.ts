@@ -2,73 +2,94 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquirePidLock } from './pid-lock.ts';
 
+const MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pid-lock.ts');
+/** Every other bot started, killed after each test. */
+const SPAWNED: ChildProcess[] = [];
+
+/** Another bot: a process that takes the lock on `dir`, says so, and holds it until killed. */
+function otherBot(dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      '--input-type=module',
+      '-e',
+      `import { acquirePidLock } from ${JSON.stringify(MODULE)};
+       const lock = acquirePidLock(${JSON.stringify(dir)});
+       process.stdout.write('release' in lock ? 'locked\\n' : 'refused\\n');
+       if ('release' in lock) setInterval(() => lock, 1000); else process.exit(0);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  SPAWNED.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout?.setEncoding('utf8').once('data', (line: string) => {
+      if (line.startsWith('locked')) resolve(child);
+      else reject(new Error(`the other bot could not lock: ${line}`));
+    });
+  });
+}
+
 describe('acquirePidLock', () => {
   let dir: string;
-  let other: ChildProcess;
-  const lockFile = () => path.join(dir, 'mpibox.pid');
-  /** The other process's start time (field 22 of /proc/<pid>/stat) and this boot's id. */
-  const identityOf = (pid: number) => {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return {
-      startedAt: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19],
-      bootId: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
-    };
-  };
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-lock-'));
-    other = spawn('sleep', ['30'], { stdio: 'ignore' });
   });
 
   afterEach(() => {
-    other.kill('SIGKILL');
+    for (const child of SPAWNED.splice(0)) child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('takes a free lock and gives it back', () => {
+  it('takes a free lock, names its holder, and gives it back', () => {
     const lock = acquirePidLock(dir);
 
     expect('release' in lock).toBe(true);
-    expect(fs.readFileSync(lockFile(), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+ [0-9a-f-]{36}\\n$`));
+    expect(fs.readFileSync(path.join(dir, 'mpibox.pid'), 'utf8')).toBe(`${process.pid}\n`);
     if ('release' in lock) lock.release();
-    expect(fs.existsSync(lockFile())).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'mpibox.pid'))).toBe(false);
+    const again = acquirePidLock(dir);
+    expect('release' in again).toBe(true);
+    if ('release' in again) again.release();
   });
 
-  it('refuses a lock held by another running bot, also in the older pid-only format', () => {
-    const pid = other.pid ?? 0;
-    const { startedAt, bootId } = identityOf(pid);
-    fs.writeFileSync(lockFile(), `${pid} ${startedAt} ${bootId}\n`);
-    const held = acquirePidLock(dir);
-    fs.writeFileSync(lockFile(), `${pid}\n`);
-    const heldOldFormat = acquirePidLock(dir);
+  it('refuses while another bot holds it, and takes it once that bot was killed with SIGKILL', async () => {
+    const other = await otherBot(dir);
 
-    expect(held).toEqual({ heldBy: pid });
-    expect(heldOldFormat).toEqual({ heldBy: pid });
+    const whileHeld = acquirePidLock(dir);
+    other.kill('SIGKILL');
+    await new Promise((resolve) => other.once('exit', resolve));
+    const afterKill = acquirePidLock(dir);
+
+    expect(whileHeld).toEqual({ heldBy: other.pid });
+    expect('release' in afterKill).toBe(true);
+    if ('release' in afterKill) afterKill.release();
   });
 
-  it('takes over a lock whose pid now belongs to another process, or to an earlier boot', () => {
-    const pid = other.pid ?? 0;
-    const { startedAt, bootId } = identityOf(pid);
+  it('is not fooled by a pid file naming a live process that holds no lock (a reused pid)', () => {
+    fs.writeFileSync(path.join(dir, 'mpibox.pid'), '1\n'); // pid 1 is always alive
 
-    fs.writeFileSync(lockFile(), `${pid} ${Number(startedAt) - 1} ${bootId}\n`);
-    const reusedPid = acquirePidLock(dir);
-    if ('release' in reusedPid) reusedPid.release();
-    fs.writeFileSync(lockFile(), `${pid} ${startedAt} 00000000-0000-0000-0000-000000000000\n`);
-    const earlierBoot = acquirePidLock(dir);
+    const lock = acquirePidLock(dir);
 
-    expect('release' in reusedPid).toBe(true);
-    expect('release' in earlierBoot).toBe(true);
-    expect(fs.readFileSync(lockFile(), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+    expect('release' in lock).toBe(true);
+    if ('release' in lock) lock.release();
   });
 
-  it('takes over the lock of a bot that died', async () => {
-    const dead = spawn('true');
-    await new Promise((resolve) => dead.on('exit', resolve));
-    fs.writeFileSync(lockFile(), `${dead.pid} 1 -\n`);
+  it('lets exactly one of many bots starting at once have it', async () => {
+    const attempts = Array.from({ length: 6 }, () =>
+      otherBot(dir).then(
+        () => 'locked',
+        () => 'refused',
+      ),
+    );
 
-    expect('release' in acquirePidLock(dir)).toBe(true);
+    const outcomes = await Promise.all(attempts);
+
+    expect(outcomes.filter((outcome) => outcome === 'locked')).toHaveLength(1);
   });
 });

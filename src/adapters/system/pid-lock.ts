@@ -1,88 +1,40 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 
 /**
  * One bot per data folder: two bots on the same clusters would create and delete things
- * twice. The lock is a file naming the holder: its pid, plus (on Linux) when that process
- * started and the boot it started in, so a pid handed to another process after the bot died
- * or the machine rebooted is not mistaken for the bot. A stale lock is taken over.
+ * twice. The lock is an exclusive SQLite lock on `mpibox.lock` (an fcntl lock underneath), so
+ * the operating system drops it the moment the bot dies, however it dies, and two bots
+ * starting at the same instant cannot both get it. `mpibox.pid` only names the holder for the
+ * message a second bot prints.
  */
 export function acquirePidLock(dataDir: string): { release(): void } | { heldBy: number } {
-  const file = path.join(dataDir, 'mpibox.pid');
-  const mine = identify(process.pid);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      fs.writeFileSync(file, `${format(mine)}\n`, { flag: 'wx' });
-      return {
-        release() {
-          if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
-        },
-      };
-    } catch {
-      const holder = readHolder(file);
-      if (holder !== null && holder.pid !== process.pid && isAlive(holder)) return { heldBy: holder.pid };
-      fs.rmSync(file, { force: true }); // stale
-    }
-  }
-  return { heldBy: readHolder(file)?.pid ?? -1 };
-}
-
-/** A process as the lock file records it; `startedAt` and `bootId` are null where /proc is not. */
-interface Holder {
-  pid: number;
-  /** Start time in clock ticks since boot (/proc/<pid>/stat, field 22). */
-  startedAt: string | null;
-  bootId: string | null;
-}
-
-function identify(pid: number): Holder {
-  return { pid, startedAt: startTimeOf(pid), bootId: currentBootId() };
-}
-
-function format(holder: Holder): string {
-  return [holder.pid, holder.startedAt ?? '-', holder.bootId ?? '-'].join(' ');
-}
-
-function readHolder(file: string): Holder | null {
-  let text: string;
+  const pidFile = path.join(dataDir, 'mpibox.pid');
+  const db = new Sqlite(path.join(dataDir, 'mpibox.lock'), { timeout: 0 });
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-  const [pidText, startedAt, bootId] = text.trim().split(/\s+/);
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  const known = (value: string | undefined) => (value && value !== '-' ? value : null);
-  return { pid, startedAt: known(startedAt), bootId: known(bootId) };
-}
-
-/** The recorded process still runs: same pid, and same start and boot wherever both are known. */
-function isAlive(holder: Holder): boolean {
-  try {
-    process.kill(holder.pid, 0);
+    // In exclusive locking mode the lock taken by the first transaction is kept until close.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('COMMIT');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    db.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    return { heldBy: readPid(pidFile) ?? -1 };
   }
-  const bootId = currentBootId();
-  if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return false;
-  const startedAt = startTimeOf(holder.pid);
-  return holder.startedAt === null || startedAt === null || holder.startedAt === startedAt;
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  return {
+    release() {
+      if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
+      db.close();
+    },
+  };
 }
 
-function startTimeOf(pid: number): string | null {
+function readPid(file: string): number | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function currentBootId(): string | null {
-  try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
   }
