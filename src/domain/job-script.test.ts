@@ -43,6 +43,14 @@ function liveInGroup(pgid: number): number[] {
   });
 }
 
+/** A job in a fresh folder whose command creates the file RAN in its work folder. */
+function touchingJob(prefix: string, jobId: number) {
+  const root = makeTempDir(prefix);
+  const remoteDir = path.join(root, 'jobs', String(jobId));
+  const script = jobScript({ jobId, remoteDir, workDir: root, mpiexecArgv: [], userCommand: 'touch RAN' });
+  return { root, remoteDir, script };
+}
+
 describe('job scripts', () => {
   it('shellQuote keeps every hostile string one literal word', () => {
     const dir = makeTempDir('mpibox-quote');
@@ -126,15 +134,7 @@ describe('job scripts', () => {
   });
 
   it('runs no script that arrived incomplete, and lets a retry start it afresh', () => {
-    const root = makeTempDir('mpibox-partial');
-    const remoteDir = path.join(root, 'jobs', '3');
-    const whole = jobScript({
-      jobId: 3,
-      remoteDir,
-      workDir: root,
-      mpiexecArgv: [],
-      userCommand: 'touch RAN',
-    });
+    const { root, remoteDir, script: whole } = touchingJob('mpibox-partial', 3);
     const cut = whole.slice(0, whole.indexOf('touch RAN')); // the connection dropped mid-script
 
     const partial = () => execFileSync('sh', ['-c', launchCommand(remoteDir)], { input: cut, cwd: root });
@@ -147,15 +147,7 @@ describe('job scripts', () => {
   });
 
   it('a script that starts after a cancel looked for its pid ends at once', () => {
-    const root = makeTempDir('mpibox-late');
-    const remoteDir = path.join(root, 'jobs', '4');
-    const script = jobScript({
-      jobId: 4,
-      remoteDir,
-      workDir: root,
-      mpiexecArgv: [],
-      userCommand: 'touch RAN',
-    });
+    const { root, remoteDir, script } = touchingJob('mpibox-late', 4);
     execFileSync('sh', ['-c', cancelGroupCommand(remoteDir, null, 100)]); // finds no pid yet
     fs.writeFileSync(jobFiles(remoteDir).script, script); // the launch had already taken the folder
 

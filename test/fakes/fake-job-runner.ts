@@ -1,6 +1,7 @@
 import { MpiboxError } from '../../src/domain/errors.ts';
 import type { JobLaunch, JobOutcome, JobRunner } from '../../src/ports/job-runner.ts';
 import type { SshTarget } from '../../src/ports/shell.ts';
+import { NextCallGate } from './next-call-gate.ts';
 
 interface FakeJob {
   pid: number;
@@ -19,10 +20,10 @@ export class FakeJobRunner implements JobRunner {
   readonly calls: string[] = [];
   #nextPid = 1000;
   #dropAfterBytes: number | null = null;
-  #startGate: Promise<void> | null = null;
+  readonly #startGate = new NextCallGate();
   #lostStartAnswers = 0;
   #failingCancels = 0;
-  #cancelGate: Promise<void> | null = null;
+  readonly #cancelGate = new NextCallGate();
 
   /** The next `count` cancels fail (node unreachable) without touching the job. */
   failNextCancels(count: number): void {
@@ -31,11 +32,7 @@ export class FakeJobRunner implements JobRunner {
 
   /** Makes the next `cancel` wait until the returned function is called (a slow kill). */
   holdCancel(): () => void {
-    let release = (): void => undefined;
-    this.#cancelGate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return release;
+    return this.#cancelGate.hold();
   }
 
   /** The next `count` starts launch the job but their answer is lost (the connection drops). */
@@ -45,18 +42,12 @@ export class FakeJobRunner implements JobRunner {
 
   /** Makes the next `start` wait until the returned function is called (a slow node). */
   holdStart(): () => void {
-    let release = (): void => undefined;
-    this.#startGate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return release;
+    return this.#startGate.hold();
   }
 
   async start(_target: SshTarget, launch: JobLaunch): Promise<{ pid: number }> {
     this.calls.push(`start ${launch.remoteDir}`);
-    const gate = this.#startGate;
-    this.#startGate = null;
-    if (gate) await gate;
+    await this.#startGate.pass();
     const loseAnswer = this.#lostStartAnswers > 0;
     if (loseAnswer) this.#lostStartAnswers -= 1;
     const existing = this.jobs.get(launch.remoteDir);
@@ -122,9 +113,7 @@ export class FakeJobRunner implements JobRunner {
 
   async cancel(_targets: readonly SshTarget[], job: { jobId: number }): Promise<void> {
     this.calls.push(`cancel ${job.jobId}`);
-    const gate = this.#cancelGate;
-    this.#cancelGate = null;
-    if (gate) await gate;
+    await this.#cancelGate.pass();
     if (this.#failingCancels > 0) {
       this.#failingCancels -= 1;
       throw new MpiboxError('provider', 'ssh connection failed', { host: '127.0.0.1', port: 10106 });

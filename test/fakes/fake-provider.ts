@@ -7,6 +7,7 @@ import type {
   NodeSize,
   NodeStatus,
 } from '../../src/ports/cloud-provider.ts';
+import { NextCallGate } from './next-call-gate.ts';
 
 /**
  * An in-memory provider for service tests: it keeps clusters in a map, counts verb calls,
@@ -18,15 +19,11 @@ export class FakeProvider implements CloudProvider {
   readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
   readonly calls: string[] = [];
   readonly #failures = new Map<string, MpiboxError>();
-  #resizeGate: Promise<void> | null = null;
+  readonly #resizeGate = new NextCallGate();
 
   /** Makes the next `resize` wait until the returned function is called (slow machines). */
   holdResize(): () => void {
-    let release = (): void => undefined;
-    this.#resizeGate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return release;
+    return this.#resizeGate.hold();
   }
 
   sizes(): readonly NodeSize[] {
@@ -65,9 +62,7 @@ export class FakeProvider implements CloudProvider {
 
   async resize(clusterId: string, nodeCount: number): Promise<void> {
     this.#enter(`resize ${clusterId} ${nodeCount}`);
-    const gate = this.#resizeGate;
-    this.#resizeGate = null;
-    if (gate) await gate;
+    await this.#resizeGate.pass();
     const cluster = this.clusters.get(clusterId);
     if (!cluster) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
     cluster.nodeCount = nodeCount;
