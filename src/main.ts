@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
@@ -106,6 +107,7 @@ async function runSlackMode(
         : { kind: 'socket', appToken: surface.appToken, signingSecret: surface.signingSecret },
     botToken: surface.botToken,
     apiUrl: surface.apiUrl,
+    replayJournalPath: path.join(config.dataDir, 'slack-signatures'),
     dispatcher: app.dispatcher,
     store: app.store,
     clock,

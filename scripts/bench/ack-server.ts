@@ -63,6 +63,7 @@ async function serveMpibox(): Promise<{ port: number; stop: () => Promise<void> 
     transport: { kind: 'http', signingSecret: BENCH_SIGNING_SECRET, port: 0 },
     botToken: 'xoxb-bench',
     apiUrl: 'http://127.0.0.1:9/api/',
+    replayJournalPath: path.join(dataDir, 'slack-signatures'), // as main.ts does
     identity: IDENTITY,
     dispatcher: app.dispatcher,
     store: app.store,

@@ -1,29 +1,77 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReplayGuard } from './replay-guard.ts';
 
+const sig = (char: string) => `v0=${char.repeat(64)}`;
+
 describe('ReplayGuard', () => {
-  it('admits a signature once within the window, and again after it expired', () => {
-    let now = 0;
-    const guard = new ReplayGuard(() => now, 300_000);
+  it('admits a genuine signature once until its timestamp is past the window, then again', () => {
+    let now = 1_000_000;
+    const guard = new ReplayGuard(() => now, { windowInMs: 300_000 });
+    const timestamp = String(now / 1000);
 
-    const first = guard.admit(`v0=${'a'.repeat(64)}`);
-    const replay = guard.admit(`v0=${'a'.repeat(64)}`);
-    const other = guard.admit(`v0=${'b'.repeat(64)}`);
-    now = 300_001;
-    const afterWindow = guard.admit(`v0=${'a'.repeat(64)}`);
+    guard.admit(sig('a'), timestamp)?.accepted();
+    const replay = guard.admit(sig('a'), timestamp);
+    const other = guard.admit(sig('b'), timestamp);
+    now += 300_000 + 60_000 + 1; // Bolt refuses the timestamp by now, with skew to spare
+    const afterWindow = guard.admit(sig('a'), timestamp);
 
-    expect([first, replay, other, afterWindow]).toEqual([true, false, true, true]);
+    expect([replay, other !== null, afterWindow !== null]).toEqual([null, true, true]);
+  });
+
+  it('refuses a replay racing the original while it is still being checked', () => {
+    const guard = new ReplayGuard(() => 0);
+
+    const original = guard.admit(sig('c'), '0');
+    const racing = guard.admit(sig('c'), '0');
+    original?.accepted();
+
+    expect(original).not.toBeNull();
+    expect(racing).toBeNull();
+  });
+
+  it('forgets rejected signatures, so junk never pushes a genuine one out', () => {
+    const guard = new ReplayGuard(() => 0);
+    guard.admit(sig('d'), '0')?.accepted();
+
+    for (let index = 0; index < 200_000; index += 1) {
+      guard.admit(`v0=${index.toString(16).padStart(64, '0')}`, '0')?.rejected();
+    }
+    const junkAgain = guard.admit(`v0=${'0'.repeat(64)}`, '0');
+
+    expect(guard.admit(sig('d'), '0')).toBeNull();
+    expect(junkAgain).not.toBeNull(); // a rejected signature is not held against a later try
   });
 
   it('refuses missing and oddly spelled signatures (a replay in disguise)', () => {
     const guard = new ReplayGuard(() => 0);
     const hash = 'c'.repeat(64);
 
-    expect(guard.admit(`v0=${hash}`)).toBe(true);
+    expect(guard.admit(`v0=${hash}`, '0')).not.toBeNull();
     expect([
-      guard.admit(undefined),
-      guard.admit(`v0=${hash}=x`),
-      guard.admit(`v0=${hash.toUpperCase()}`),
-    ]).toEqual([false, false, false]);
+      guard.admit(undefined, '0'),
+      guard.admit(`v0=${hash}=x`, '0'),
+      guard.admit(`v0=${hash.toUpperCase()}`, '0'),
+    ]).toEqual([null, null, null]);
+  });
+
+  it('remembers genuine signatures across a restart through its journal, and drops expired ones', async () => {
+    const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
+    let now = 10_000_000;
+    const first = new ReplayGuard(() => now, { journalPath });
+    first.admit(sig('e'), String(now / 1000))?.accepted();
+    first.admit(sig('f'), String((now - 290_000) / 1000))?.accepted(); // nearly expired
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the batched append lands
+
+    now += 120_000;
+    const restarted = new ReplayGuard(() => now, { journalPath });
+
+    expect(restarted.admit(sig('e'), String((now - 120_000) / 1000))).toBeNull();
+    expect(restarted.admit(sig('f'), String((now - 410_000) / 1000))).not.toBeNull();
+    expect(fs.readFileSync(journalPath, 'utf8').trim().split('\n')).toHaveLength(1); // rewritten live-only
+    expect(fs.statSync(journalPath).mode & 0o777).toBe(0o600);
   });
 });

@@ -1,37 +1,148 @@
+import fs from 'node:fs';
+
 /**
  * Refuses a signed Slack request seen before. Slack's signature covers the timestamp and the
- * body, and Bolt refuses timestamps older than five minutes, so remembering every signature
- * for five minutes is enough to stop a captured request being played again.
+ * body, and Bolt refuses a timestamp more than five minutes old, so a signature needs
+ * remembering until its timestamp is five minutes old.
+ *
+ * Only signatures that Bolt then accepted are remembered (see `admit`): a flood of junk with
+ * made-up signatures cannot push a real one out. Requests still being checked are held too,
+ * so a replay racing the original is refused. With a journal file, the remembered signatures
+ * survive a restart (a request captured just before it cannot be played after it).
  */
-/** Signatures remembered at most (a few MB); far above Slack's real request rate. */
-const MAX_REMEMBERED = 100_000;
-
 export class ReplayGuard {
+  /** Accepted signatures and when they may be forgotten (ms). */
   readonly #seen = new Map<string, number>();
+  /** Signatures whose requests are still being checked. */
+  readonly #pending = new Set<string>();
   readonly #windowInMs: number;
   readonly #now: () => number;
+  readonly #journal: SignatureJournal | null;
+  #nextSweepAtMs = 0;
 
-  constructor(now: () => number, windowInMs = 5 * 60_000) {
+  constructor(now: () => number, options: { windowInMs?: number; journalPath?: string | null } = {}) {
     this.#now = now;
-    this.#windowInMs = windowInMs;
+    this.#windowInMs = options.windowInMs ?? 5 * 60_000;
+    this.#journal = options.journalPath ? new SignatureJournal(options.journalPath) : null;
+    for (const [signature, expiresAtMs] of this.#journal?.load(now()) ?? []) {
+      this.#seen.set(signature, expiresAtMs);
+    }
   }
 
   /**
-   * True the first time a signature is offered (within the window); false on a replay and on
-   * anything that is not exactly `v0=` and 64 hex digits (Bolt would read `v0=<hash>=x` as the
-   * same signature, so a replay could otherwise slip past under a new spelling).
+   * Null for a request to refuse: a replay, or a signature that is not exactly `v0=` and 64
+   * hex digits (Bolt would read `v0=<hash>=x` as the same signature, so a replay could
+   * otherwise slip past under a new spelling). Otherwise a ticket: call `accepted()` once
+   * the signature proved genuine, or `rejected()` when it did not.
    */
-  admit(signature: string | undefined): boolean {
-    if (signature === undefined || !/^v0=[0-9a-f]{64}$/.test(signature)) return false;
+  admit(signature: string | undefined, timestampHeader: string | undefined): Ticket | null {
+    if (signature === undefined || !/^v0=[0-9a-f]{64}$/.test(signature)) return null;
     const now = this.#now();
-    for (const [seen, at] of this.#seen) {
-      if (at + this.#windowInMs > now) break; // insertion order = time order
-      this.#seen.delete(seen);
+    this.#sweep(now);
+    if (this.#seen.has(signature) || this.#pending.has(signature)) return null;
+    this.#pending.add(signature);
+    const signedAtMs = Number(timestampHeader) * 1000;
+    let settled = false;
+    return {
+      accepted: () => {
+        if (settled) return;
+        settled = true;
+        this.#pending.delete(signature);
+        // Until Bolt would refuse the timestamp anyway (a minute of clock skew to spare).
+        const expiresAtMs = (Number.isFinite(signedAtMs) ? signedAtMs : now) + this.#windowInMs + 60_000;
+        this.#seen.set(signature, expiresAtMs);
+        this.#journal?.append(signature, expiresAtMs);
+      },
+      rejected: () => {
+        if (settled) return;
+        settled = true;
+        this.#pending.delete(signature);
+      },
+    };
+  }
+
+  /** Forgets expired signatures, at most once a second (the map holds only genuine requests). */
+  #sweep(now: number): void {
+    if (now < this.#nextSweepAtMs) return;
+    this.#nextSweepAtMs = now + 1000;
+    for (const [signature, expiresAtMs] of this.#seen) {
+      if (expiresAtMs <= now) this.#seen.delete(signature);
     }
-    if (this.#seen.has(signature)) return false;
-    this.#seen.set(signature, now);
-    // Bounded even under a flood of well-formed junk: the oldest entries go first.
-    if (this.#seen.size > MAX_REMEMBERED) this.#seen.delete(this.#seen.keys().next().value as string);
-    return true;
+    this.#journal?.compact(this.#seen);
+  }
+}
+
+export interface Ticket {
+  accepted(): void;
+  rejected(): void;
+}
+
+/**
+ * Accepted signatures on disk, one `expiresAtMs signature` line each, appended in batches
+ * (asynchronously, after the event-loop turn, so answering Slack never waits for the disk)
+ * and rewritten without the expired ones when mostly expired.
+ */
+class SignatureJournal {
+  readonly #path: string;
+  #batch: string[] = [];
+  #lines = 0;
+  /** Appends in flight, in order (a rewrite waits for them). */
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  load(now: number): [string, number][] {
+    let text = '';
+    try {
+      text = fs.readFileSync(this.#path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const live = text.split('\n').flatMap((line): [string, number][] => {
+      const [at, signature] = line.split(' ');
+      const expiresAtMs = Number(at);
+      return signature && /^v0=[0-9a-f]{64}$/.test(signature) && expiresAtMs > now
+        ? [[signature, expiresAtMs]]
+        : [];
+    });
+    this.#rewrite(live);
+    return live;
+  }
+
+  append(signature: string, expiresAtMs: number): void {
+    this.#batch.push(`${expiresAtMs} ${signature}\n`);
+    this.#lines += 1;
+    if (this.#batch.length === 1) {
+      setImmediate(() => {
+        const text = this.#batch.join('');
+        this.#batch = [];
+        this.#writing = this.#writing.then(() =>
+          fs.promises.appendFile(this.#path, text, { mode: 0o600 }).catch((error: unknown) => {
+            process.stderr.write(
+              `${JSON.stringify({ level: 'error', message: 'replay journal write failed', error: String(error) })}\n`,
+            );
+          }),
+        );
+      });
+    }
+  }
+
+  /** Rewrites the file with the live entries once it holds mostly expired ones. */
+  compact(live: Map<string, number>): void {
+    if (this.#lines < 1000 || this.#lines < 2 * live.size) return;
+    const entries = [...live];
+    this.#lines = entries.length;
+    this.#writing = this.#writing.then(() => this.#rewrite(entries));
+  }
+
+  #rewrite(entries: [string, number][]): void {
+    const temporary = `${this.#path}.tmp`;
+    fs.writeFileSync(temporary, entries.map(([signature, at]) => `${at} ${signature}\n`).join(''), {
+      mode: 0o600,
+    });
+    fs.renameSync(temporary, this.#path);
+    this.#lines = entries.length;
   }
 }

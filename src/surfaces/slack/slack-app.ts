@@ -28,6 +28,8 @@ export interface SlackSurfaceOptions {
    * proves the token works); benchmarks with no Web API at hand pass them.
    */
   identity?: { botId: string; botUserId: string };
+  /** Where accepted request signatures are kept across restarts (HTTP only); null: memory only. */
+  replayJournalPath?: string | null;
   dispatcher: Dispatcher;
   store: Store;
   clock: Clock;
@@ -120,13 +122,23 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           },
         };
       }
-      const guard = new ReplayGuard(() => clock.nowInMs());
+      const guard = new ReplayGuard(() => clock.nowInMs(), {
+        journalPath: options.replayJournalPath ?? null,
+      });
       const server = http.createServer((req, res) => {
-        if (!guard.admit(header(req, 'x-slack-signature'))) {
+        const ticket = guard.admit(
+          header(req, 'x-slack-signature'),
+          header(req, 'x-slack-request-timestamp'),
+        );
+        if (!ticket) {
           logger.warn('replayed slack request refused', { url: req.url });
           res.writeHead(401).end();
           return;
         }
+        // Bolt answers 401 when the signature or its timestamp is not genuine; only a genuine
+        // signature is remembered (a flood of made-up ones must not push real ones out).
+        res.once('finish', () => (res.statusCode === 401 ? ticket.rejected() : ticket.accepted()));
+        res.once('close', () => ticket.rejected()); // no answer sent: nothing to remember
         receiver.requestListener(req, res);
       });
       const port = options.transport.kind === 'http' ? options.transport.port : 0;
