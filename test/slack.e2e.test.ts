@@ -87,13 +87,30 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
         s.click(ready, button?.action_id ?? '', button?.value ?? ''),
         s.click(ready, button?.action_id ?? '', button?.value ?? ''),
       ]);
-      await eventually(() => topLevel(/Cluster demo is deleted/), 'cluster deleted');
+      const deleted = await eventually(() => topLevel(/Cluster demo is deleted/), 'cluster deleted');
 
       expect([first.status, second.status]).toEqual([200, 200]);
+      expect(deleted.ts).toBe(card.ts); // the same card, edited in place from creating to deleted
+      expect(channel().filter((message) => /^Cluster demo/.test(message.text))).toHaveLength(1);
       expect(s.bot.stderr.match(/local cluster terminated/g)).toHaveLength(1);
       expect(Math.max(...acks)).toBeLessThan(3000);
       const errors = s.fake.violations().filter((call) => call.status !== 429);
       expect(errors.map((call) => `${call.method} ${call.error} ${call.detail ?? ''}`)).toEqual([]);
+      // A 429 is fine only when the same call was made again later and went through.
+      const unretried = s.fake
+        .violations()
+        .filter(
+          (limited) =>
+            limited.status === 429 &&
+            !s.fake.calls.some(
+              (later) =>
+                later.ok &&
+                later.atMs >= limited.atMs &&
+                later.method === limited.method &&
+                JSON.stringify(later.body) === JSON.stringify(limited.body),
+            ),
+        );
+      expect(unretried.map((call) => call.method)).toEqual([]);
     },
   );
 
@@ -111,19 +128,26 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
       'home published',
     );
     const down = JSON.stringify(home.view).includes('"action_id":"cluster-down"');
-    const slackHome = {
-      ts: '0',
-      blocks: (home.view as { blocks: unknown[] }).blocks,
-      text: '',
-      threadTs: undefined,
-    } as never;
-    const button = buttonsOf(slackHome).find((element) => element.action_id.startsWith('cluster-down'));
-    await s.click(slackHome, button?.action_id ?? '', button?.value ?? '', 'U7', 'C1');
+    const view = home.view as { blocks: unknown[] };
+    const button = buttonsOf({ ts: '0', blocks: view.blocks, text: '' } as never).find((element) =>
+      element.action_id.startsWith('cluster-down'),
+    );
+    const clicked = await s.clickInHome(view, button?.action_id ?? '', button?.value ?? '', 'U7');
     await eventually(() => topLevel(/Cluster homey is deleted/), 'deleted from App Home');
+    // No channel and no response_url in App Home: the answer is the view published again.
+    const answer = await eventually(
+      () =>
+        s.fake.views
+          .filter((published) => published.userId === 'U7')
+          .find((v) => /Deleting/.test(JSON.stringify(v.view))),
+      'home republished with the answer',
+    );
 
     expect(opened.status).toBe(200);
+    expect(clicked.status).toBe(200);
     expect(JSON.stringify(home.view)).toMatch(/homey/);
     expect(down).toBe(true);
+    expect(JSON.stringify(answer.view)).toContain('Deleting `homey`');
   });
 
   it('refuses a bad signature, an old timestamp and a replay with 401, changing nothing', async () => {

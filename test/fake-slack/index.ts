@@ -5,6 +5,7 @@ export {
   appHomeOpenedEvent,
   blockActionBody,
   blockActionPayload,
+  homeActionBody,
   slashCommandBody,
   slashCommandPayload,
   type AppHomeOpenedInput,

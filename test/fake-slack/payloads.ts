@@ -102,6 +102,63 @@ export function blockActionBody(input: BlockActionInput): string {
   return new URLSearchParams({ payload: JSON.stringify(blockActionPayload(input)) }).toString();
 }
 
+/**
+ * A button click in App Home: the container is the view, and there is no channel, message
+ * or `response_url` (the app answers by publishing the view again).
+ */
+export function homeActionBody(input: {
+  user_id: string;
+  action_id: string;
+  value: string;
+  view: { blocks: unknown[] };
+  team_id?: string;
+}): string {
+  const teamId = input.team_id ?? FAKE_IDENTITY.teamId;
+  const viewId = `V${input.user_id.slice(1)}HOME`;
+  const payload = {
+    type: 'block_actions',
+    user: { id: input.user_id, username: 'user', name: 'user', team_id: teamId },
+    api_app_id: FAKE_IDENTITY.appId,
+    token: FAKE_IDENTITY.verificationToken,
+    container: { type: 'view', view_id: viewId },
+    trigger_id: newTriggerId(),
+    team: { id: teamId, domain: FAKE_IDENTITY.teamDomain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: {
+      id: viewId,
+      team_id: teamId,
+      type: 'home',
+      blocks: input.view.blocks,
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: '1.0',
+      clear_on_close: false,
+      notify_on_close: false,
+      close: null,
+      submit: null,
+      previous_view_id: null,
+      root_view_id: viewId,
+      app_id: FAKE_IDENTITY.appId,
+      external_id: '',
+      app_installed_team_id: teamId,
+      bot_id: FAKE_IDENTITY.botId,
+    },
+    actions: [
+      {
+        type: 'button',
+        action_id: input.action_id,
+        block_id: 'actions',
+        text: { type: 'plain_text', text: input.action_id, emoji: true },
+        value: input.value,
+        action_ts: (Date.now() / 1000).toFixed(6),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export interface AppHomeOpenedInput {
   user_id: string;
   team_id?: string;

@@ -1,7 +1,13 @@
 import net from 'node:net';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { blockActionBody, signSlackRequest, slashCommandBody, startFakeSlack } from '../fake-slack/index.ts';
+import {
+  blockActionBody,
+  homeActionBody,
+  signSlackRequest,
+  slashCommandBody,
+  startFakeSlack,
+} from '../fake-slack/index.ts';
 import type { StoredMessage } from '../fake-slack/index.ts';
 import { BotProcess } from './bot-process.ts';
 import { makeTempDir, testBasePort } from './local-fixtures.ts';
@@ -82,6 +88,10 @@ export async function startSlackBot(name: string, offset: number) {
         response_url: fake.responseUrl(responseId, { channel, ts: message.ts }),
       });
       return { ...(await post(body)), responseId };
+    },
+    /** A signed button click in the user's App Home view. */
+    async clickInHome(view: { blocks: unknown[] }, actionId: string, value: string, user: string) {
+      return post(homeActionBody({ user_id: user, action_id: actionId, value, view }));
     },
     /** Rows of the bot's audit log (read-only; the bot keeps writing). */
     auditCount(): number {
