@@ -105,6 +105,10 @@ describe('ClusterService', () => {
 
     expect(h.provider.calls.filter((call) => call.startsWith('terminate'))).toHaveLength(1);
     expect(h.store.getCluster(id)?.state).toBe('deleted');
+    const late = await h.dispatcher.action(h.actor('UALICE'), 'cluster-down', id);
+    const stranger = await h.dispatcher.action(h.actor('UBOB'), 'cluster-down', id);
+    expect(late.message.text).toBe('`demo` is already deleted or being deleted.');
+    expect(stranger.message.text).toBe('Only the owner of `demo` (<@UALICE>) or an admin can down it.');
   });
 
   it('marks a cluster failed, says why, and terminates what was made when creation fails', async () => {

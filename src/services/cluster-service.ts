@@ -146,13 +146,14 @@ export class ClusterService {
   /** The Down button: the same checks as the command, re-run at click time. Idempotent. */
   async downById(actor: Actor, clusterId: string): Promise<Reply> {
     const cluster = this.#deps.store.getCluster(clusterId);
-    if (!cluster || !isLive(cluster.state) || cluster.state === 'deleting') {
+    if (!cluster) throw new MpiboxError('not-found', 'no cluster with this id', { id: clusterId });
+    this.#authorize(actor, cluster, 'down'); // first: a stranger learns nothing about its state
+    if (!isLive(cluster.state) || cluster.state === 'deleting') {
       return {
         visibility: 'ephemeral',
-        message: message(`\`${cluster?.name ?? 'That cluster'}\` is already deleted or being deleted.`),
+        message: message(`\`${cluster.name}\` is already deleted or being deleted.`),
       };
     }
-    this.#authorize(actor, cluster, 'down');
     return this.#startDelete(cluster);
   }
 
