@@ -4,17 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { specsDir } from './support/specs.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Published upstream contracts (../shared/specs/README.md beside the repository), copied byte-for-byte. */
-const SPECS = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'shared',
-  'specs',
-  'slack',
-);
+const SPECS = specsDir('slack');
 
 /**
  * The bot scopes mpibox needs, and nothing more (a workspace admin reads this list on install):

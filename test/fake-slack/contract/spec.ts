@@ -1,13 +1,13 @@
 /**
  * Slack's published Web API contract (OpenAPI 2.0, last refreshed October 2020) and event
- * wrapper schema, from /work/shared/specs/slack (see its README), compiled with Ajv.
+ * wrapper schema, from shared/specs/slack beside the repository (see its README), compiled with Ajv.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { specsDir } from '../../support/specs.ts';
 
-const SPECS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/specs/slack');
+const SPECS = specsDir('slack');
 
 type Schema = Record<string, unknown>;
 interface Operation {
