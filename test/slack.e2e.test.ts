@@ -22,11 +22,14 @@ function buttonsOf(message: StoredMessage): ButtonElement[] {
   });
 }
 
+/** A channel the bot was never invited to. */
+const NO_BOT = 'C0NOBOT0001';
+
 describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)', () => {
   let s: SlackBot;
   const acks: number[] = [];
-  const slash = async (text: string, user = 'U1') => {
-    const answer = await s.slash(text, user);
+  const slash = async (text: string, user = 'U1', channelId = 'C1') => {
+    const answer = await s.slash(text, user, channelId);
     acks.push(answer.ms);
     expect(answer.status, answer.text).toBe(200);
     return answer;
@@ -36,7 +39,7 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
     channel().find((message) => !message.threadTs && pattern.test(message.text));
 
   beforeAll(async () => {
-    s = await startSlackBot('e2e', 11);
+    s = await startSlackBot('e2e', 11, { channelsWithoutBot: [NO_BOT] });
     onTimeoutDescribe(
       () =>
         `messages:\n${channel()
@@ -150,6 +153,25 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
     expect(JSON.stringify(answer.view)).toContain('Deleting `homey`');
   });
 
+  it('tells the caller to invite the bot when it may not post in the channel, and creates nothing', async () => {
+    const ack = await slash('up 1 lonely', 'U1', NO_BOT);
+    // In the ack itself, or (after "Working on it…") through the command's response_url.
+    const reply = /Working on it/.test(ack.text)
+      ? await eventually(
+          () => s.fake.responses(ack.responseId)[0]?.body as { text: string } | undefined,
+          'answer',
+        )
+      : (JSON.parse(ack.text) as { text: string });
+
+    expect(reply.text).toMatch(
+      /I cannot post in this channel \(Slack says `not_in_channel`\).*`\/invite @mpibox`/,
+    );
+    expect(s.bot.stderr).not.toMatch(/lonely.*local cluster (created|started)/);
+    expect(
+      fs.readdirSync(path.join(s.dataDir, 'clusters')).filter((name) => name.startsWith('lonely')),
+    ).toEqual([]);
+  });
+
   it('refuses a bad signature, an old timestamp and a replay with 401, changing nothing', async () => {
     const before = { calls: s.fake.calls.length, audit: s.auditCount() };
 
@@ -188,6 +210,8 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
     const lines = file.bytes?.toString('utf8').trimEnd().split('\n') ?? [];
     expect(lines).toHaveLength(20_000);
     expect(lines.every((line, index) => line === String(index + 1))).toBe(true);
-    expect(s.fake.violations().filter((call) => call.status !== 429)).toEqual([]);
+    // (The channel without the bot is refused on purpose by its own test.)
+    const errors = s.fake.violations().filter((call) => call.status !== 429 && call.body.channel !== NO_BOT);
+    expect(errors).toEqual([]);
   });
 });

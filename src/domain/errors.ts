@@ -8,7 +8,7 @@ export type ErrorCode =
   | 'not-found' // a named cluster, key or job does not exist
   | 'ambiguous' // a name was omitted but the channel has zero or several clusters
   | 'conflict' // the name is taken, or the cluster is in a state that forbids the verb
-  | 'forbidden' // the caller is neither the owner nor an admin
+  | 'forbidden' // the caller is neither the owner nor an admin (or the bot may not post there)
   | 'quota' // the request exceeds a configured limit
   | 'unsupported' // the provider cannot do this verb or option
   | 'provider' // the cloud (or local node) failed
@@ -34,4 +34,9 @@ export class MpiboxError extends Error {
 
 export function isMpiboxError(error: unknown): error is MpiboxError {
   return error instanceof MpiboxError;
+}
+
+/** The chat refused a post because the bot is not in (or cannot post to) the channel. */
+export function isBotNotInChannel(error: unknown): boolean {
+  return isMpiboxError(error) && error.fields.botNotInChannel === true;
 }

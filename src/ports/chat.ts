@@ -3,7 +3,11 @@
  * (Slack Block Kit, console text) renders them. `text` is always a complete plain fallback.
  */
 export interface Chat {
-  /** Posts a message to a channel, or into a thread when `threadOf` is given. */
+  /**
+   * Posts a message to a channel, or into a thread when `threadOf` is given. Throws
+   * MpiboxError('forbidden') with the field `botNotInChannel` when the bot may not post there
+   * (never invited, archived, gone).
+   */
   post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef>;
   /** Replaces a posted message in place. Updating a message that is gone is a no-op. */
   update(ref: MessageRef, message: Message): Promise<void>;

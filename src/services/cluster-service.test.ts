@@ -182,6 +182,23 @@ describe('ClusterService', () => {
     expect(h.store.findLiveClusterByName('demo')?.nodeCount).toBe(1);
   });
 
+  it('creates nothing in a channel the bot may not post in, and says how to fix it', async () => {
+    const h = makeHarness();
+    h.chat.channelsWithoutBot.add('C9');
+
+    const reply = await h.run('UALICE', '/mpi up 2 lonely', 'C9');
+
+    expect(reply.message.text).toBe(
+      'I cannot post in this channel (Slack says `not_in_channel`), so nothing was started: the cluster card and job logs would have nowhere to go. Invite me with `/invite @mpibox`, then run the command again.',
+    );
+    expect(h.provider.calls.filter((call) => call.startsWith('create'))).toEqual([]);
+    expect(h.store.listLiveClusters('C9')).toEqual([]);
+    h.chat.channelsWithoutBot.delete('C9'); // invited: the same command works, the name is free
+    expect((await h.run('UALICE', '/mpi up 2 lonely', 'C9')).message.text).toMatch(
+      /Creating cluster `lonely`/,
+    );
+  });
+
   it('status waits for a cluster still being created', async () => {
     const h = makeHarness();
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isLive } from '../domain/cluster.ts';
-import { MpiboxError } from '../domain/errors.ts';
+import { MpiboxError, isBotNotInChannel } from '../domain/errors.ts';
 import { canModifyCluster, formatDuration } from '../domain/policy.ts';
 import type { Chat } from '../ports/chat.ts';
 import type { ChatPacer } from './chat-pacer.ts';
@@ -93,11 +93,23 @@ export class ClusterService {
       createdAtMs: clock.nowInMs(),
     });
     // The card is posted inside the tracked work, so a `down` arriving meanwhile waits for it
-    // instead of racing it.
+    // instead of racing it. A channel the bot may not post in gets nothing created: the card
+    // and the job logs would have nowhere to go.
+    let cardPosted: (failure: unknown) => void = () => undefined;
+    const posted = new Promise<unknown>((resolve) => {
+      cardPosted = resolve;
+    });
     void this.#deps.tracker.run(cluster.id, async () => {
-      await this.#postCard(cluster);
+      const failure = await this.#postCard(cluster);
+      cardPosted(failure);
+      if (isBotNotInChannel(failure)) {
+        this.#update(cluster.id, { state: 'failed', lastError: explain(failure) });
+        return;
+      }
       await this.#create(cluster.id);
     });
+    const failure = await posted;
+    if (isBotNotInChannel(failure)) throw failure;
     const eta = provider.kind === 'local' ? 'a few seconds' : 'a few minutes';
     return {
       visibility: 'ephemeral',
@@ -343,9 +355,13 @@ export class ClusterService {
     }
   }
 
-  /** Posts the cluster card. A card that cannot be posted (the bot is not in the channel, say)
-   * does not stop the cluster: `/mpi status` shows the same information. */
-  async #postCard(cluster: ClusterRow): Promise<void> {
+  /**
+   * Posts the cluster card; resolves with the failure, or null. Other than a channel the bot
+   * may not post in, a card that cannot be posted (Slack down, say) does not stop the
+   * cluster: `/mpi status` shows the same information.
+   */
+  async #postCard(cluster: ClusterRow): Promise<unknown> {
+    let failure: unknown = null;
     await this.#deps.pacer.submit(cluster.channelId, `cluster-post-${cluster.id}`, async () => {
       try {
         const ref = await this.#deps.chat.post(
@@ -355,8 +371,10 @@ export class ClusterService {
         this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
       } catch (error) {
         this.#deps.logger.warn('cluster card could not be posted', { clusterId: cluster.id, error });
+        failure = error;
       }
     });
+    return failure;
   }
 
   /** Updates the card in place, paced with the channel's other chat calls; only the newest waits. */

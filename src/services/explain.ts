@@ -32,6 +32,8 @@ export function explain(error: unknown): string {
       return `That conflicts with the current state: ${error.message}.`;
     case 'forbidden':
       if (f.policy) return error.message;
+      if (f.botNotInChannel)
+        return `I cannot post in this channel (Slack says \`${f.reason}\`), so nothing was started: the cluster card and job logs would have nowhere to go. Invite me with \`/invite @mpibox\`, then run the command again.`;
       return `Only the owner of \`${f.name}\` (<@${f.ownerId}>) or an admin can ${f.verb} it.`;
     case 'quota':
       return f.scope === 'total'

@@ -199,6 +199,20 @@ describe('JobService', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000);
   });
 
+  it('starts no job in a channel the bot was removed from, and says how to fix it', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    h.chat.channelsWithoutBot.add('C1');
+
+    const reply = await h.run('UALICE', '/mpi run -- ./orphan');
+    await h.jobTracker.idle();
+
+    expect(reply.message.text).toMatch(/^I cannot post in this channel .*`\/invite @mpibox`/);
+    expect(h.runner.calls).toEqual([]);
+    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled' });
+    expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
+  });
+
   it('refuses more ranks than the cluster has slots, and hostile words before --', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 2 demo');

@@ -1,4 +1,4 @@
-import { MpiboxError, isMpiboxError } from '../domain/errors.ts';
+import { MpiboxError, isBotNotInChannel, isMpiboxError } from '../domain/errors.ts';
 import { jobRemoteDir, jobScript, mpiexecArgv } from '../domain/job-script.ts';
 import { isTerminal, type JobState } from '../domain/job.ts';
 import { canModifyCluster } from '../domain/policy.ts';
@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
 import type { Actor, Reply } from './actor.ts';
 import type { ChatPacer } from './chat-pacer.ts';
-import { cause } from './explain.ts';
+import { cause, explain } from './explain.ts';
 import { jobCard, jobListMessage } from './job-messages.ts';
 import { LogThread } from './log-thread.ts';
 import { message } from './messages.ts';
@@ -127,13 +127,24 @@ export class JobService {
         1,
     );
     // Chat calls for a channel go through the pacer (Slack allows about one a second).
+    let failure: unknown = null;
     await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
-      const ref = await this.#deps.chat.post(
-        cluster.channelId,
-        jobCard(job, cluster.name, clock.nowInMs(), ahead),
-      );
-      store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+      try {
+        const ref = await this.#deps.chat.post(
+          cluster.channelId,
+          jobCard(job, cluster.name, clock.nowInMs(), ahead),
+        );
+        store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+      } catch (error) {
+        failure = error;
+        this.#deps.logger.warn('job message could not be posted', { jobId: job.id, error });
+      }
     });
+    if (isBotNotInChannel(failure)) {
+      // Its log would have nowhere to go: the job does not start.
+      store.updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
+      throw failure;
+    }
     this.#schedule(cluster.id);
     const queued = ahead > 0;
     return {

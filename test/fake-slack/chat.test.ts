@@ -15,6 +15,7 @@ describe('fake Slack chat and auth methods', () => {
     fake = await startFakeSlack({
       missingChannels: ['C0GONE00001'],
       archivedChannels: ['C0OLD000001'],
+      channelsWithoutBot: ['C0NOBOT0001'],
       rateLimit,
     });
     client = fakeSlackClient(fake);
@@ -88,6 +89,14 @@ describe('fake Slack chat and auth methods', () => {
     const byName = await slackErrorOf(client.chat.postMessage({ channel: '#general', text: 'x' }));
 
     expect([missing, byName]).toEqual(['channel_not_found', 'channel_not_found']);
+  });
+
+  it('refuses posts in a channel the bot was not invited to', async () => {
+    const refused = await slackErrorOf(client.chat.postMessage({ channel: 'C0NOBOT0001', text: 'x' }));
+    const elsewhere = await client.chat.postMessage({ channel: CHANNEL, text: 'x' });
+
+    expect(refused).toBe('not_in_channel');
+    expect(elsewhere.ok).toBe(true);
   });
 
   it('refuses new posts in an archived channel', async () => {

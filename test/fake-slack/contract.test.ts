@@ -44,6 +44,7 @@ describe('fake Slack against the published Web API contract', () => {
     const options = {
       missingChannels: ['C0MISSING01'],
       archivedChannels: ['C0ARCHIVED1'],
+      channelsWithoutBot: ['C0NOBOT0001'],
       rateLimit: { burst: 100 },
     };
     fake = await startFakeSlack(options);

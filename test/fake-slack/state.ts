@@ -39,11 +39,13 @@ export class SlackState {
   readonly #messages = new Map<string, StoredMessage[]>();
   readonly #missing: Set<string>;
   readonly #archived: Set<string>;
+  readonly #withoutBot: Set<string>;
 
   constructor(options: FakeSlackOptions) {
     this.tokens = options.tokens ?? ['xoxb-fake-token'];
     this.#missing = new Set(options.missingChannels);
     this.#archived = new Set(options.archivedChannels);
+    this.#withoutBot = new Set(options.channelsWithoutBot);
     this.limiter = new RateLimiter({ perChannelPerSecond: 1, burst: 3, ...options.rateLimit });
     this.socket = new SocketModeHub(options.appTokens ?? ['xapp-fake-token']);
   }
@@ -64,6 +66,11 @@ export class SlackState {
 
   isArchived(channel: string): boolean {
     return this.#archived.has(channel);
+  }
+
+  /** False for a channel the bot was not invited to (its posts are refused there). */
+  isBotMember(channel: string): boolean {
+    return !this.#withoutBot.has(channel);
   }
 
   message(channel: string, ts: string): StoredMessage | undefined {

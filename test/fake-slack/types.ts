@@ -20,6 +20,8 @@ export interface FakeSlackOptions {
   missingChannels?: string[];
   /** Channel ids that answer `is_archived` to new posts. */
   archivedChannels?: string[];
+  /** Channel ids the bot was never invited to: `chat.postMessage` answers `not_in_channel`. */
+  channelsWithoutBot?: string[];
   /** Default `{ perChannelPerSecond: 1, burst: 3 }`. */
   rateLimit?: Partial<RateLimit>;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Chat, FileUpload, Message, MessageRef } from '../../src/ports/chat.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import { MpiboxError } from '../../src/domain/errors.ts';
 
 /**
  * Chat that remembers every call (with the clock's time when given), with the latest version
@@ -16,7 +17,17 @@ export class RecordingChat implements Chat {
     this.#clock = clock;
   }
 
+  /** Channels the bot was removed from: posts there are refused as the port says. */
+  readonly channelsWithoutBot = new Set<string>();
+
   async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
+    if (this.channelsWithoutBot.has(channelId)) {
+      throw new MpiboxError('forbidden', 'the bot cannot post here', {
+        botNotInChannel: true,
+        channelId,
+        reason: 'not_in_channel',
+      });
+    }
     const ref = { channelId, messageId: `m${this.#nextId++}` };
     this.#record({ method: threadOf ? 'reply' : 'post', ref, message });
     this.latest.set(ref.messageId, message);

@@ -26,8 +26,12 @@ export function freePort(): Promise<number> {
 }
 
 /** The real bot (src/main.ts) in Slack HTTP mode, talking to a fake Slack. */
-export async function startSlackBot(name: string, offset: number) {
-  const fake = await startFakeSlack();
+export async function startSlackBot(
+  name: string,
+  offset: number,
+  fakeOptions: Parameters<typeof startFakeSlack>[0] = {},
+) {
+  const fake = await startFakeSlack(fakeOptions);
   const dataDir = makeTempDir(`mpibox-slack-${name}`);
   const port = await freePort();
   const bot = new BotProcess({

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { WebClient } from '@slack/web-api';
+import { MpiboxError } from '../../domain/errors.ts';
 import type { Chat, FileUpload, Message, MessageRef } from '../../ports/chat.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { toSlackMessage } from './render-blocks.ts';
@@ -26,13 +27,26 @@ export class SlackChat implements Chat {
 
   async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
     const client = threadOf ? this.#logs : this.#interactive;
-    const result = await client.chat.postMessage({
-      channel: channelId,
-      ...toSlackMessage(message),
-      ...(threadOf ? { thread_ts: threadOf.messageId } : {}),
-      unfurl_links: false,
-      unfurl_media: false,
-    });
+    let result;
+    try {
+      result = await client.chat.postMessage({
+        channel: channelId,
+        ...toSlackMessage(message),
+        ...(threadOf ? { thread_ts: threadOf.messageId } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    } catch (error) {
+      const reason = slackError(error);
+      if (reason !== null && CANNOT_POST.has(reason)) {
+        throw new MpiboxError('forbidden', 'the bot cannot post here', {
+          botNotInChannel: true,
+          channelId,
+          reason,
+        });
+      }
+      throw error;
+    }
     const ref = { channelId: result.channel ?? channelId, messageId: result.ts ?? '' };
     if (threadOf) this.#rememberReply(ref.messageId);
     return ref;
@@ -89,6 +103,9 @@ export class SlackChat implements Chat {
       this.#threadReplies.delete(this.#threadReplies.values().next().value as string);
   }
 }
+
+/** Slack's answers meaning the bot may not post in a channel at all. */
+const CANNOT_POST = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
 
 /** The `error` code of a Slack platform error, if that is what `error` is. */
 export function slackError(error: unknown): string | null {

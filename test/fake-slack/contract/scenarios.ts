@@ -27,6 +27,7 @@ export async function exerciseEveryMethod(fake: FakeSlack, client: WebClient): P
   await post({ text: 'x', thread_ts: 'nope' }); // invalid_thread_ts
   await post({ channel: 'C0MISSING01', text: 'x' }); // channel_not_found
   await post({ channel: 'C0ARCHIVED1', text: 'x' }); // is_archived
+  await post({ channel: 'C0NOBOT0001', text: 'x' }); // not_in_channel
   await post({ text: longText }); // msg_too_long
   await post({ text: '' }); // no_text
   await post({ text: 'x', blocks: tooMany }); // invalid_blocks

@@ -8,6 +8,7 @@ import type { MethodSpec } from './method.ts';
 export const chatPostMessage: MethodSpec = {
   errors: [
     'channel_not_found',
+    'not_in_channel',
     'is_archived',
     'msg_too_long',
     'no_text',
@@ -21,6 +22,7 @@ export const chatPostMessage: MethodSpec = {
     const waitSeconds = state.limiter.take(`chat.postMessage:${channel.id}`, nowMs);
     if (waitSeconds !== null) return rateLimited(waitSeconds, `chat.postMessage in ${channel.id}`);
     if (state.isArchived(channel.id)) return fail('is_archived', channel.id);
+    if (!state.isBotMember(channel.id)) return fail('not_in_channel', `the bot is not in ${channel.id}`);
     const threadTs = stringArg(args, 'thread_ts');
     const threadIssue = threadTs === undefined ? null : state.threadProblem(channel.id, threadTs);
     if (threadIssue) return fail(threadIssue.error, threadIssue.detail);
