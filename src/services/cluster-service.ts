@@ -30,8 +30,8 @@ export interface ClusterServiceDeps {
   limits: Limits;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
   beforeDelete?: (clusterId: string) => Promise<void>;
-  /** Called when a resized cluster is ready again, to start the jobs that waited for it. */
-  afterResize?: (clusterId: string) => void;
+  /** Called whenever a cluster becomes ready (created, re-created, resized), to start waiting jobs. */
+  afterReady?: (clusterId: string) => void;
 }
 
 /**
@@ -226,6 +226,7 @@ export class ClusterService {
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
       this.#update(clusterId, { state: 'ready', lastError: null });
+      this.#deps.afterReady?.(clusterId);
     } catch (error) {
       this.#deps.logger.warn('cluster creation failed', { clusterId, error });
       // Nothing billable may outlive a failed create.
@@ -258,7 +259,7 @@ export class ClusterService {
         lastError: `resize failed: ${explain(error)}`,
       });
     }
-    this.#deps.afterResize?.(clusterId);
+    this.#deps.afterReady?.(clusterId);
     await this.#refreshCard(clusterId);
   }
 

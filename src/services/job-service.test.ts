@@ -304,6 +304,66 @@ describe('JobService', () => {
     );
   });
 
+  it('deletes a cluster whose running job could not be killed: the nodes going ends it', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./server');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.failNextCancels(1); // node 0 refuses the kill; the log connection stays up
+
+    await h.run('UALICE', '/mpi down demo --yes');
+    await h.jobTracker.idle();
+
+    expect(h.store.findLiveClusterByName('demo')).toBeNull();
+    expect(h.provider.calls.filter((call) => call.startsWith('terminate'))).toHaveLength(1);
+    expect(h.store.getJob(1)).toMatchObject({
+      state: 'cancelled',
+      note: 'cancelled: its cluster was deleted',
+    });
+    expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
+  });
+
+  it('gives up on an unconfirmable kill once, and records the end without a second round', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./long');
+    await until(() => h.runner.jobs.size === 1, 'job started');
+    h.runner.failNextCancels(10_000);
+    const cancelledAt = h.clock.nowInMs();
+
+    await h.dispatcher.command(h.actor('UALICE'), '/mpi cancel 1');
+    await until(() => (h.store.getJob(1)?.note ?? '').includes('could not be confirmed'), 'gave up');
+    const killsAtGiveUp = h.runner.calls.filter((call) => call === 'cancel 1').length;
+    h.runner.end(1, { kind: 'exited', exitCode: 0 });
+    await h.jobTracker.idle();
+
+    expect(h.runner.calls.filter((call) => call === 'cancel 1')).toHaveLength(killsAtGiveUp);
+    expect((h.store.getJob(1)?.endedAtMs ?? 0) - cancelledAt).toBeLessThan(2 * 60_000);
+    expect(h.store.getJob(1)?.note?.match(/could not be confirmed/g)).toHaveLength(1);
+  });
+
+  it('starts a queued job once a cluster lost in a restart is created again', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./first');
+    await h.run('UALICE', '/mpi run -- ./second');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+    h.provider.clusters.delete(h.store.getJob(1)?.clusterId ?? ''); // the machine lost it
+    const release = h.provider.holdCreate(); // and creating it again takes a while
+
+    const restarted = h.restart();
+    await until(() => h.provider.calls.some((call) => call.startsWith('create')), 're-create begun');
+    release();
+    await until(
+      () => h.runner.calls.filter((call) => call.startsWith('start')).length === 2,
+      'second started',
+    );
+    h.runner.end(2, { kind: 'exited', exitCode: 0 });
+    await restarted.idle();
+
+    expect(h.store.getJob(2)).toMatchObject({ state: 'succeeded' });
+  });
+
   it('never launches a job cancelled while its start was pending across a restart', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 1 demo');

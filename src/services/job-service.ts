@@ -73,6 +73,10 @@ export class JobService {
   readonly #killed = new Set<number>();
   /** Kill retries of cancelled jobs whose kill failed: one loop per job. */
   readonly #killRetries = new Map<number, Promise<void>>();
+  /** Jobs whose kill retries ran out (their note says so); their end is recorded without more. */
+  readonly #killGaveUp = new Set<number>();
+  /** Per supervised job: aborts its log follow (its cluster is being deleted). */
+  readonly #follows = new Map<number, AbortController>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -217,6 +221,11 @@ export class JobService {
         this.#deps.logger.warn('job stop failed', { jobId: job.id, error }),
       );
     }
+    // The nodes are about to go: a job whose kill could not be confirmed is not followed to its
+    // end (that could wait forever); deleting the nodes ends whatever is left of it.
+    for (const job of this.#deps.store.listUnfinishedJobs(clusterId)) {
+      if (!this.#killed.has(job.id)) this.#follows.get(job.id)?.abort();
+    }
     for (const job of this.#deps.store.listUnfinishedJobs(clusterId)) {
       await this.#deps.jobTracker.waitFor(`job-${job.id}`);
     }
@@ -257,18 +266,21 @@ export class JobService {
   #supervise(jobId: number): void {
     if (this.#supervised.has(jobId)) return;
     this.#supervised.add(jobId);
+    const follow = new AbortController();
+    this.#follows.set(jobId, follow);
     void this.#deps.jobTracker.run(`job-${jobId}`, async () => {
       try {
-        await this.#runToEnd(jobId);
+        await this.#runToEnd(jobId, follow.signal);
       } finally {
         this.#supervised.delete(jobId);
+        this.#follows.delete(jobId);
         const job = this.#deps.store.getJob(jobId);
         if (job) this.#schedule(job.clusterId);
       }
     });
   }
 
-  async #runToEnd(jobId: number): Promise<void> {
+  async #runToEnd(jobId: number, abortFollow: AbortSignal): Promise<void> {
     const { store, logs, clock, logger, limits } = this.#deps;
     let job = this.#job(jobId);
     const cluster = this.#cluster(job.clusterId);
@@ -319,6 +331,10 @@ export class JobService {
     let outcome: JobOutcome | null = null;
     try {
       while (outcome === null) {
+        if (abortFollow.aborted) {
+          outcome = { kind: 'vanished' }; // its cluster is being deleted
+          break;
+        }
         try {
           outcome = await this.#deps.runner.follow(
             target(),
@@ -332,6 +348,7 @@ export class JobService {
                 store.updateJob(jobId, { logBytes: logs.size(jobId) });
               }
             },
+            abortFollow,
           );
         } catch (error) {
           if (!isMpiboxError(error)) throw error;
@@ -341,6 +358,7 @@ export class JobService {
           const unconfirmed = current.state === 'cancelled' && !this.#killed.has(jobId);
           if (
             (isTerminal(current.state) && !unconfirmed) ||
+            abortFollow.aborted ||
             !clusterNow ||
             clusterNow.state === 'deleted' ||
             clusterNow.state === 'deleting'
@@ -351,9 +369,8 @@ export class JobService {
           unreachableSinceMs ??= clock.nowInMs();
           if (clock.nowInMs() - unreachableSinceMs > limits.lostAfterInMs) {
             outcome = { kind: 'vanished' };
-            store.updateJob(jobId, {
-              note: `node 0 was unreachable for ${Math.round(limits.lostAfterInMs / 60_000)} min: ${cause(error)}`,
-            });
+            const unreachable = `node 0 was unreachable for ${Math.round(limits.lostAfterInMs / 60_000)} min: ${cause(error)}`;
+            store.updateJob(jobId, { note: current.note ? `${current.note}; ${unreachable}` : unreachable });
             break;
           }
           logger.info('log connection lost; resuming', {
@@ -487,10 +504,7 @@ export class JobService {
       await runner.cancel(targets, { jobId, remoteDir, pid }, limits.cancelGraceInMs);
       this.#killed.add(jobId);
     })();
-    this.#cancels.set(
-      jobId,
-      cancel.catch(() => undefined),
-    );
+    this.#cancels.set(jobId, cancel);
     try {
       await cancel;
     } finally {
@@ -505,6 +519,7 @@ export class JobService {
    * loop per job; not for a cluster being deleted (its nodes go away).
    */
   #ensureKilled(jobId: number, afterFailure: boolean): Promise<void> {
+    if (this.#killGaveUp.has(jobId)) return Promise.resolve();
     let loop = this.#killRetries.get(jobId);
     if (!loop) {
       loop = this.#killUntilConfirmed(jobId, afterFailure).finally(() => this.#killRetries.delete(jobId));
@@ -537,6 +552,7 @@ export class JobService {
           store.updateJob(jobId, {
             note: `${job.note ?? 'cancelled'}; its processes could not be confirmed stopped on every node: ${cause(error)}`,
           });
+          this.#killGaveUp.add(jobId);
           return;
         }
       }
@@ -551,9 +567,10 @@ export class JobService {
     thread: LogThread | null = null,
   ): Promise<void> {
     const { store, clock, logs, chat } = this.#deps;
-    await this.#cancels.get(jobId);
+    await this.#cancels.get(jobId)?.catch(() => undefined);
     if (this.#job(jobId).state === 'cancelled') await this.#ensureKilled(jobId, false);
     this.#killed.delete(jobId);
+    this.#killGaveUp.delete(jobId);
     const job = this.#job(jobId);
     const patch: JobPatch = { endedAtMs: job.endedAtMs ?? clock.nowInMs(), logBytes: logs.size(jobId) };
     if (outcome?.kind === 'exited') patch.exitCode = outcome.exitCode;

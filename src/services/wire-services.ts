@@ -65,7 +65,7 @@ export function wireServices(deps: ServiceDeps) {
     logger,
     limits,
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
-    afterResize: (clusterId) => jobs.resume(clusterId),
+    afterReady: (clusterId) => jobs.resume(clusterId),
   });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
   const dispatcher = new Dispatcher({

@@ -90,8 +90,11 @@ export class FakeJobRunner implements JobRunner {
     _target: SshTarget,
     job: { remoteDir: string; pid: number; fromByte: number },
     onData: (chunk: Buffer) => void | Promise<void>,
+    abortSignal?: AbortSignal,
   ): Promise<JobOutcome> {
     this.calls.push(`follow ${job.remoteDir} ${job.fromByte}`);
+    const aborted = () => new MpiboxError('timeout', 'log follow aborted');
+    if (abortSignal?.aborted) throw aborted();
     const fake = this.jobs.get(job.remoteDir);
     if (!fake) throw new MpiboxError('provider', 'no such job folder');
     let offset = job.fromByte;
@@ -105,8 +108,9 @@ export class FakeJobRunner implements JobRunner {
       }
       if (dropAt !== null && offset >= dropAt) throw new MpiboxError('provider', 'log connection dropped');
       if (fake.outcome && offset >= fake.output.length) return fake.outcome;
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         fake.changed = resolve;
+        abortSignal?.addEventListener('abort', () => reject(aborted()), { once: true });
       });
     }
   }

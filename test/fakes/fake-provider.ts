@@ -20,6 +20,12 @@ export class FakeProvider implements CloudProvider {
   readonly calls: string[] = [];
   readonly #failures = new Map<string, MpiboxError>();
   readonly #resizeGate = new NextCallGate();
+  readonly #createGate = new NextCallGate();
+
+  /** Makes the next `create` wait until the returned function is called (slow machines). */
+  holdCreate(): () => void {
+    return this.#createGate.hold();
+  }
 
   /** Makes the next `resize` wait until the returned function is called (slow machines). */
   holdResize(): () => void {
@@ -40,6 +46,7 @@ export class FakeProvider implements CloudProvider {
 
   async create(input: CreateClusterInput): Promise<void> {
     this.#enter(`create ${input.clusterId}`);
+    await this.#createGate.pass();
     if (!this.clusters.has(input.clusterId)) {
       this.clusters.set(input.clusterId, {
         name: input.name,

@@ -9,6 +9,9 @@ import Sqlite from 'better-sqlite3';
  * starting at the same instant cannot both get it. `mpibox.pid` only names the holder for the
  * message a second bot prints.
  */
+/** Open lock connections: referenced here so garbage collection can never close one (and drop the lock). */
+const HELD = new Set<Sqlite.Database>();
+
 export function acquirePidLock(dataDir: string): { release(): void } | { heldBy: number } {
   const pidFile = path.join(dataDir, 'mpibox.pid');
   const db = new Sqlite(path.join(dataDir, 'mpibox.lock'), { timeout: 0 });
@@ -22,10 +25,12 @@ export function acquirePidLock(dataDir: string): { release(): void } | { heldBy:
     if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
     return { heldBy: readPid(pidFile) ?? -1 };
   }
+  HELD.add(db);
   fs.writeFileSync(pidFile, `${process.pid}\n`);
   return {
     release() {
       if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
+      HELD.delete(db);
       db.close();
     },
   };
