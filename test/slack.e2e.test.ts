@@ -173,7 +173,7 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
   });
 
   it('refuses a bad signature, an old timestamp and a replay with 401, changing nothing', async () => {
-    const before = { calls: s.fake.calls.length, audit: s.auditCount() };
+    const before = { calls: s.fake.calls.length };
 
     const badSignature = await s.post('command=%2Fmpi&text=up+1+evil&user_id=U9&channel_id=C1', () => ({
       'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)),
@@ -186,10 +186,13 @@ describe('Slack surface end to end (real Bolt HTTP receiver, fake Slack Web API)
     const replay = await s.post(original.body, () => original.headers);
 
     expect([badSignature.status, old.status, original.status, replay.status]).toEqual([401, 401, 200, 401]);
-    await eventually(() => s.auditCount() === before.audit + 1, 'the genuine /mpi list audited');
+    // U9 is used by this test alone: its audit lines are exactly what these requests did.
+    await eventually(() => s.auditOf('U9').length > 0, 'the genuine /mpi list audited');
     await new Promise((resolve) => setTimeout(resolve, 300)); // and nothing more arrives later
-    expect(s.auditCount()).toBe(before.audit + 1); // only the genuine /mpi list
-    expect(s.fake.calls.length).toBe(before.calls); // list answers in the ack: no Web API call
+    expect(s.auditOf('U9')).toEqual([{ text: '/mpi list', result: 'ok' }]);
+    // Nothing reached the Web API on their behalf (other tests' background work may still).
+    const since = s.fake.calls.slice(before.calls).map((call) => JSON.stringify(call.body));
+    expect(since.filter((body) => /evil|U9/.test(body))).toEqual([]);
   });
 
   it('turns a job printing 20,000 lines into a readable thread and a complete attached log', async () => {

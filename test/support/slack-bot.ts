@@ -97,11 +97,14 @@ export async function startSlackBot(
     async clickInHome(view: { blocks: unknown[] }, actionId: string, value: string, user: string) {
       return post(homeActionBody({ user_id: user, action_id: actionId, value, view }));
     },
-    /** Rows of the bot's audit log (read-only; the bot keeps writing). */
-    auditCount(): number {
+    /** Rows of the bot's audit log by `user` (read-only; the bot keeps writing). */
+    auditOf(user: string): { text: string; result: string }[] {
       const db = new Database(path.join(dataDir, 'mpibox.db'), { readonly: true });
       try {
-        return (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+        return db.prepare('SELECT text, result FROM audit_log WHERE user_id = ? ORDER BY id').all(user) as {
+          text: string;
+          result: string;
+        }[];
       } finally {
         db.close();
       }
