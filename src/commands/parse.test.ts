@@ -495,4 +495,14 @@ describe('commands redactCommandText', () => {
 
     expect(result).toBe(`/mpi key add ${ED25519}`);
   });
+
+  it('redacts a short secret every time it comes (only clean texts are remembered)', () => {
+    const short = '/mpi key add -----BEGIN OPENSSH PRIVATE KEY-----';
+
+    const twice = [redactCommandText(short), redactCommandText(short)];
+    const clean = [redactCommandText('/mpi status'), redactCommandText('/mpi status')];
+
+    expect(twice).toEqual(['/mpi key add [redacted private key]', '/mpi key add [redacted private key]']);
+    expect(clean).toEqual(['/mpi status', '/mpi status']);
+  });
 });

@@ -51,8 +51,18 @@ const RECENT = new Map<string, ParseResult>();
 
 /** Command text safe for the audit log: private key material replaced by a marker. */
 export function redactCommandText(text: string): string {
-  return redactSecrets(text);
+  if (CLEAN_TEXTS.has(text)) return text;
+  const redacted = redactSecrets(text);
+  // Only texts without a secret are remembered (a key must not sit in a cache).
+  if (redacted === text && text.length <= 200) {
+    if (CLEAN_TEXTS.size >= 1000) CLEAN_TEXTS.clear();
+    CLEAN_TEXTS.add(text);
+  }
+  return redacted;
 }
+
+/** Short command texts known to hold no secret: the same few are audited again and again. */
+const CLEAN_TEXTS = new Set<string>();
 
 function parse(raw: string, limits: CommandLimits): ParseResult {
   if (isPrivateKeyMaterial(raw))

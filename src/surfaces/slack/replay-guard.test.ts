@@ -57,14 +57,38 @@ describe('ReplayGuard', () => {
     ]).toEqual([null, null, null]);
   });
 
+  it('rewrites its journal without the expired signatures once they are most of it', async () => {
+    const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
+    let now = 50_000_000;
+    const guard = new ReplayGuard(() => now, { journalPath, windowInMs: 1000 });
+    for (let index = 0; index < 1500; index += 1) {
+      guard.admit(`v0=${index.toString(16).padStart(64, '0')}`, String(now / 1000))?.accepted();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = fs.readFileSync(journalPath, 'utf8').trim().split('\n').length;
+
+    now += 120_000; // all of them expired
+    guard.admit(sig('9'), String(now / 1000))?.accepted(); // the sweep compacts
+    guard.admit(sig('8'), String(now / 1000))?.accepted(); // written while it does
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const restarted = new ReplayGuard(() => now, { journalPath, windowInMs: 1000 });
+
+    guard.close();
+    expect(before).toBe(1500);
+    expect(fs.readFileSync(journalPath, 'utf8').trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect([
+      restarted.admit(sig('9'), String(now / 1000)),
+      restarted.admit(sig('8'), String(now / 1000)),
+    ]).toEqual([null, null]);
+  });
+
   it('remembers genuine signatures across a restart through its journal, and drops expired ones', async () => {
     const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
     let now = 10_000_000;
     const first = new ReplayGuard(() => now, { journalPath });
     first.admit(sig('e'), String(now / 1000))?.accepted();
     first.admit(sig('f'), String((now - 290_000) / 1000))?.accepted(); // nearly expired
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the batched append lands
+    first.close(); // a clean stop writes what is batched
 
     now += 120_000;
     const restarted = new ReplayGuard(() => now, { journalPath });

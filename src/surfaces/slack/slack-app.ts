@@ -1,5 +1,7 @@
 import http from 'node:http';
-import bolt from '@slack/bolt';
+// Named imports: under Node's ESM loader and under vitest alike (bolt's CommonJS `default`
+// export is the App class, which the two read differently).
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import webApi, { type WebClient } from '@slack/web-api';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -10,7 +12,6 @@ import { homeMessage } from '../../services/home.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
 import { ReplayGuard } from './replay-guard.ts';
 
-const { App, HTTPReceiver, LogLevel } = bolt;
 
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
@@ -137,8 +138,10 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         }
         // Bolt answers 401 when the signature or its timestamp is not genuine; only a genuine
         // signature is remembered (a flood of made-up ones must not push real ones out).
-        res.once('finish', () => (res.statusCode === 401 ? ticket.rejected() : ticket.accepted()));
-        res.once('close', () => ticket.rejected()); // no answer sent: nothing to remember
+        // ('close' comes after the answer was sent, or instead of it: then nothing is remembered.)
+        res.once('close', () =>
+          res.writableFinished && res.statusCode !== 401 ? ticket.accepted() : ticket.rejected(),
+        );
         receiver.requestListener(req, res);
       });
       const port = options.transport.kind === 'http' ? options.transport.port : 0;
@@ -146,7 +149,13 @@ export function createSlackApp(options: SlackSurfaceOptions) {
       const address = server.address();
       return {
         port: typeof address === 'object' && address ? address.port : port,
-        stop: () => new Promise((resolve) => server.close(() => resolve())),
+        stop: () =>
+          new Promise((resolve) =>
+            server.close(() => {
+              guard.close();
+              resolve();
+            }),
+          ),
       };
     },
   };
@@ -172,24 +181,43 @@ function render(reply: Reply) {
 }
 
 /**
- * `work`'s result if it settles within `timeoutInMs`, else null. A plain timer, cleared as soon
- * as the work wins: under a burst of commands, thousands of pending promise timers cost more
- * than the answers themselves (see `npm run bench`, ack latency).
+ * `work`'s result if it settles within `timeoutInMs` (give or take a tick of 50 ms), else
+ * null. The deadlines share one ticking timer: under a burst of commands, a timer set and
+ * cleared per command costs more than many of the answers (see `npm run bench`, ack latency).
  */
 function settledWithin<T>(work: Promise<T>, timeoutInMs: number): Promise<T | null> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutInMs);
+    const waiting = { deadlineInMs: performance.now() + timeoutInMs, expire: () => resolve(null) };
+    DEADLINES.add(waiting);
+    DEADLINE_TICKER ??= setInterval(expireDeadlines, 50);
     void work.then(
       (value) => {
-        clearTimeout(timer);
+        DEADLINES.delete(waiting);
         resolve(value);
       },
       () => {
-        clearTimeout(timer);
+        DEADLINES.delete(waiting);
         resolve(null);
       },
     );
   });
+}
+
+/** Pending `settledWithin` deadlines, oldest first, and the timer that expires them. */
+const DEADLINES = new Set<{ deadlineInMs: number; expire: () => void }>();
+let DEADLINE_TICKER: NodeJS.Timeout | null = null;
+
+function expireDeadlines(): void {
+  const now = performance.now();
+  for (const waiting of DEADLINES) {
+    if (waiting.deadlineInMs > now) break; // all share one timeout: insertion order is deadline order
+    DEADLINES.delete(waiting);
+    waiting.expire();
+  }
+  if (DEADLINES.size === 0 && DEADLINE_TICKER) {
+    clearInterval(DEADLINE_TICKER);
+    DEADLINE_TICKER = null;
+  }
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
