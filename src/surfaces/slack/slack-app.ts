@@ -12,7 +12,6 @@ import { homeMessage } from '../../services/home.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
 import { ReplayGuard } from './replay-guard.ts';
 
-
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
 const ACTION_IDS = /^(cluster-down|cluster-keep|job-cancel)(:\d+)?$/;
