@@ -10,9 +10,65 @@ export const MAX_VIEW_BLOCKS = 100;
 
 type Check = (block: Record<string, unknown>) => string | null;
 
+/** Interactive elements Slack allows in an `actions` block (Block Kit reference, "Actions"). */
+const ACTION_ELEMENTS = new Set([
+  'button',
+  'checkboxes',
+  'datepicker',
+  'datetimepicker',
+  'multi_static_select',
+  'multi_external_select',
+  'multi_users_select',
+  'multi_conversations_select',
+  'multi_channels_select',
+  'overflow',
+  'radio_buttons',
+  'static_select',
+  'external_select',
+  'users_select',
+  'conversations_select',
+  'channels_select',
+  'timepicker',
+  'workflow_button',
+  'rich_text_input',
+  'feedback_buttons',
+  'icon_button',
+]);
+
+/** Elements Slack allows as a section's `accessory` (Block Kit reference, "Section"). */
+const ACCESSORY_ELEMENTS = new Set([
+  'button',
+  'checkboxes',
+  'datepicker',
+  'image',
+  'multi_static_select',
+  'multi_external_select',
+  'multi_users_select',
+  'multi_conversations_select',
+  'multi_channels_select',
+  'overflow',
+  'radio_buttons',
+  'static_select',
+  'external_select',
+  'users_select',
+  'conversations_select',
+  'channels_select',
+  'timepicker',
+  'workflow_button',
+]);
+
 const CHECKS: Record<string, Check> = {
   section: (b) => {
     if (b.text === undefined && b.fields === undefined) return 'section needs text or fields';
+    if (b.accessory !== undefined) {
+      const type = isObject(b.accessory) ? b.accessory.type : undefined;
+      if (typeof type !== 'string' || !ACCESSORY_ELEMENTS.has(type))
+        return `accessory: ${JSON.stringify(type)} is not an element a section accepts`;
+      if (type === 'button') {
+        const problem = buttonProblem(b.accessory as Record<string, unknown>, 'accessory');
+        if (problem) return problem;
+      }
+    }
     if (b.text !== undefined) return textProblem(b.text, 3000, 'text');
     return listProblem(b.fields, 10, 'fields', (f, where) => textProblem(f, 2000, where));
   },
@@ -33,8 +89,14 @@ const CHECKS: Record<string, Check> = {
   rich_text: (b) => (Array.isArray(b.elements) ? null : 'rich_text needs elements'),
   input: (b) =>
     textProblem(b.label, 2000, 'label', true) ?? (isObject(b.element) ? null : 'input needs element'),
-  file: () => null,
-  video: () => null,
+  file: (b) =>
+    typeof b.external_id === 'string' && b.source === 'remote'
+      ? null
+      : 'file needs external_id and source "remote"',
+  video: (b) =>
+    ['alt_text', 'thumbnail_url', 'video_url'].every((key) => typeof b[key] === 'string') && isObject(b.title)
+      ? null
+      : 'video needs alt_text, title, thumbnail_url and video_url',
   table: (b) => (Array.isArray(b.rows) ? null : 'table needs rows'),
   context_actions: (b) => (Array.isArray(b.elements) ? null : 'context_actions needs elements'),
 };
@@ -78,12 +140,18 @@ function listProblem(
 }
 
 function contextElementProblem(element: unknown, where: string): string | null {
-  if (isObject(element) && element.type === 'image') return null;
+  if (isObject(element) && element.type === 'image') {
+    if (typeof element.image_url !== 'string' && !isObject(element.slack_file))
+      return `${where} needs image_url`;
+    return typeof element.alt_text === 'string' ? null : `${where} needs alt_text`;
+  }
   return textProblem(element, 3000, where);
 }
 
 function actionElementProblem(element: unknown, where: string): string | null {
   if (!isObject(element) || typeof element.type !== 'string') return `${where} needs a type`;
+  if (!ACTION_ELEMENTS.has(element.type))
+    return `${where}: ${JSON.stringify(element.type)} is not an interactive element`;
   if (element.action_id !== undefined) {
     if (typeof element.action_id !== 'string' || lengthOf(element.action_id) > 255) {
       return `${where}.action_id: 255 characters at most`;

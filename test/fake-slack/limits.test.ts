@@ -55,6 +55,44 @@ describe('fake Slack message limits', () => {
       ],
       'f',
     ],
+    [
+      'an action element of no known type',
+      'invalid_blocks',
+      [{ type: 'actions', elements: [{ type: 'nonsense', action_id: 'a' }] }],
+      'f',
+    ],
+    [
+      'a section accessory of no known type',
+      'invalid_blocks',
+      [{ ...section('s'), accessory: { type: 'nonsense' } }],
+      'f',
+    ],
+    [
+      'a section accessory button with no label',
+      'invalid_blocks',
+      [{ ...section('s'), accessory: { type: 'button', action_id: 'a' } }],
+      'f',
+    ],
+    ['a section with a button accessory', 'ok', [{ ...section('s'), accessory: button('Go') }], 'f'],
+    [
+      'a context image with no URL',
+      'invalid_blocks',
+      [{ type: 'context', elements: [{ type: 'image', alt_text: 'x' }] }],
+      'f',
+    ],
+    [
+      'a context image',
+      'ok',
+      [
+        {
+          type: 'context',
+          elements: [{ type: 'image', image_url: 'https://example.com/a.png', alt_text: 'a' }],
+        },
+      ],
+      'f',
+    ],
+    ['an empty file block', 'invalid_blocks', [{ type: 'file' }], 'f'],
+    ['an empty video block', 'invalid_blocks', [{ type: 'video' }], 'f'],
     ['neither text nor blocks', 'no_text', undefined, ''],
   ])('%s → %s', async (_name, expected, blocks, text) => {
     const error = await errorOf(blocks, text);
