@@ -213,6 +213,27 @@ describe('JobService', () => {
     expect(h.store.getJob(1)?.endedAtMs).not.toBeNull();
   });
 
+  it('starts no job before its message is posted, so a refused post leaves nothing running', async () => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 1 demo');
+    await h.run('UALICE', '/mpi run -- ./first');
+    await until(() => h.runner.jobs.size === 1, 'first started');
+    const release = h.chat.holdNextPost();
+
+    const second = h.run('UALICE', '/mpi run -- ./second');
+    await until(() => h.store.getJob(2) !== null, 'second queued');
+    h.runner.end(1, { kind: 'exited', exitCode: 0 }); // its slot frees while the post waits
+    await until(() => h.store.getJob(1)?.endedAtMs !== null, 'first ended');
+    h.chat.channelsWithoutBot.add('C1'); // and then Slack refuses the post
+    release();
+    const reply = await second;
+    await h.jobTracker.idle();
+
+    expect(reply.message.text).toMatch(/^I cannot post in this channel/);
+    expect(h.runner.calls.filter((call) => call.startsWith('start'))).toHaveLength(1);
+    expect(h.store.getJob(2)?.state).toBe('cancelled');
+  });
+
   it('refuses more ranks than the cluster has slots, and hostile words before --', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 2 demo');

@@ -75,6 +75,8 @@ export class JobService {
   readonly #killRetries = new Map<number, Promise<void>>();
   /** Jobs whose kill retries ran out (their note says so); their end is recorded without more. */
   readonly #killGaveUp = new Set<number>();
+  /** Jobs whose message is being posted: not started before it is (its log needs a thread). */
+  readonly #posting = new Set<number>();
   /** Per supervised job: aborts its log follow (its cluster is being deleted). */
   readonly #follows = new Map<number, AbortController>();
 
@@ -132,6 +134,7 @@ export class JobService {
     );
     // Chat calls for a channel go through the pacer (Slack allows about one a second).
     let failure: unknown = null;
+    this.#posting.add(job.id);
     await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
       try {
         const ref = await this.#deps.chat.post(
@@ -144,9 +147,11 @@ export class JobService {
         this.#deps.logger.warn('job message could not be posted', { jobId: job.id, error });
       }
     });
+    this.#posting.delete(job.id);
     if (isBotNotInChannel(failure)) {
-      // Its log would have nowhere to go: the job does not start.
+      // Its log would have nowhere to go: the job does not start (nothing started it meanwhile).
       store.updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
+      this.#schedule(cluster.id);
       throw failure;
     }
     this.#schedule(cluster.id);
@@ -257,7 +262,10 @@ export class JobService {
     const unfinished = store.listUnfinishedJobs(clusterId);
     const running = unfinished.filter((job) => job.state !== 'queued').length;
     const queued = unfinished.filter((job) => job.state === 'queued');
-    for (const job of queued.slice(0, Math.max(0, limits.jobsPerCluster - running))) {
+    // In order, up to the first job whose message is still being posted (FIFO holds).
+    const posting = queued.findIndex((job) => this.#posting.has(job.id));
+    const ready = posting < 0 ? queued : queued.slice(0, posting);
+    for (const job of ready.slice(0, Math.max(0, limits.jobsPerCluster - running))) {
       store.updateJob(job.id, { state: 'running', startedAtMs: clock.nowInMs() });
       this.#supervise(job.id);
     }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Chat, FileUpload, Message, MessageRef } from '../../src/ports/chat.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { MpiboxError } from '../../src/domain/errors.ts';
+import { NextCallGate } from './next-call-gate.ts';
 
 /**
  * Chat that remembers every call (with the clock's time when given), with the latest version
@@ -19,8 +20,15 @@ export class RecordingChat implements Chat {
 
   /** Channels the bot was removed from: posts there are refused as the port says. */
   readonly channelsWithoutBot = new Set<string>();
+  readonly #postGate = new NextCallGate();
+
+  /** Makes the next `post` wait until the returned function is called (a slow Slack). */
+  holdNextPost(): () => void {
+    return this.#postGate.hold();
+  }
 
   async post(channelId: string, message: Message, threadOf?: MessageRef): Promise<MessageRef> {
+    await this.#postGate.pass();
     if (this.channelsWithoutBot.has(channelId)) {
       throw new MpiboxError('forbidden', 'the bot cannot post here', {
         botNotInChannel: true,

@@ -82,6 +82,37 @@ describe('ReplayGuard', () => {
     ]).toEqual([null, null]);
   });
 
+  it('loses nothing when stopped in the middle of a compaction', () => {
+    const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
+    let now = 60_000_000;
+    const guard = new ReplayGuard(() => now, { journalPath, windowInMs: 1000 });
+    for (let index = 0; index < 1500; index += 1) {
+      guard.admit(`v0=${index.toString(16).padStart(64, '0')}`, String(now / 1000))?.accepted();
+    }
+    guard.close(); // (written synchronously)
+    const reopened = new ReplayGuard(() => now, { journalPath, windowInMs: 1000 });
+    reopened.admit(sig('4'), '99999999999')?.accepted(); // batched, not yet written; lives 2 min
+    now += 120_000; // the 1,500 expired
+    reopened.admit(sig('7'), String(now / 1000))?.accepted(); // its sweep starts a compaction
+
+    reopened.close(); // before the compaction could finish: the process may exit right now
+    const restarted = new ReplayGuard(() => now, { journalPath, windowInMs: 1000 });
+
+    expect([restarted.admit(sig('4'), '99999999999'), restarted.admit(sig('7'), String(now / 1000))]).toEqual(
+      [null, null],
+    );
+  });
+
+  it('keeps a far-future timestamp no longer than its window from now', () => {
+    let now = 1_000_000;
+    const guard = new ReplayGuard(() => now, { windowInMs: 300_000 });
+
+    guard.admit(sig('5'), '99999999999')?.accepted();
+    now += 300_000 + 2 * 60_000 + 1;
+
+    expect(guard.admit(sig('5'), '99999999999')).not.toBeNull();
+  });
+
   it('remembers genuine signatures across a restart through its journal, and drops expired ones', async () => {
     const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
     let now = 10_000_000;

@@ -10,6 +10,9 @@ import fs from 'node:fs';
  * so a replay racing the original is refused. With a journal file, the remembered signatures
  * survive a restart (a request captured just before it cannot be played after it).
  */
+/** Clock difference between Slack and us that is tolerated. */
+const SKEW_IN_MS = 60_000;
+
 export class ReplayGuard {
   /** Accepted signatures and when they may be forgotten (ms). */
   readonly #seen = new Map<string, number>();
@@ -48,8 +51,12 @@ export class ReplayGuard {
         if (settled) return;
         settled = true;
         this.#pending.delete(signature);
-        // Until Bolt would refuse the timestamp anyway (a minute of clock skew to spare).
-        const expiresAtMs = (Number.isFinite(signedAtMs) ? signedAtMs : now) + this.#windowInMs + 60_000;
+        // Until Bolt would refuse the timestamp anyway, a minute of clock skew to spare; a
+        // timestamp far from our clock is pulled into the window first.
+        const signedAt = Number.isFinite(signedAtMs)
+          ? Math.min(Math.max(signedAtMs, now - this.#windowInMs), now + SKEW_IN_MS)
+          : now;
+        const expiresAtMs = signedAt + this.#windowInMs + SKEW_IN_MS;
         this.#seen.set(signature, expiresAtMs);
         this.#journal?.append(signature, expiresAtMs);
       },
@@ -93,6 +100,9 @@ class SignatureJournal {
   #lines = 0;
   /** Null while a rewrite is under way: lines wait in the batch meanwhile. */
   #stream: fs.WriteStream | null = null;
+  /** What a rewrite under way will write (it waits for the old stream to finish). */
+  #rewriting: [string, number][] | null = null;
+  #closed = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -118,6 +128,7 @@ class SignatureJournal {
   }
 
   append(signature: string, expiresAtMs: number): void {
+    if (this.#closed) return;
     this.#batch.push(`${expiresAtMs} ${signature}\n`);
     this.#lines += 1;
     // One write per 200 ms at most: under a burst, a write per request would cost more than
@@ -130,28 +141,39 @@ class SignatureJournal {
     const stream = this.#stream;
     if (!stream || this.#lines < 1000 || this.#lines < 2 * live.size) return;
     this.#stream = null;
-    const entries = [...live]; // includes every line written so far and those still batched
+    this.#rewriting = [...live]; // every line written so far and those still batched
     this.#batch = [];
     stream.end(() => {
+      if (this.#closed || !this.#rewriting) return; // close() did it
       try {
-        this.#rewrite(entries);
+        this.#rewrite(this.#rewriting);
       } catch (error) {
         report(error);
       }
+      this.#rewriting = null;
       this.#stream = this.#open();
       this.#flush();
     });
   }
 
+  /** Writes everything synchronously (the process may exit right after). */
   close(): void {
-    if (this.#batch.length > 0) fs.appendFileSync(this.#path, this.#batch.join(''), { mode: 0o600 });
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (this.#rewriting) this.#rewrite(this.#rewriting); // a compaction had not finished
+      this.#rewriting = null;
+      if (this.#batch.length > 0) fs.appendFileSync(this.#path, this.#batch.join(''), { mode: 0o600 });
+    } catch (error) {
+      report(error);
+    }
     this.#batch = [];
     this.#stream?.end();
     this.#stream = null;
   }
 
   #flush(): void {
-    if (!this.#stream || this.#batch.length === 0) return;
+    if (this.#closed || !this.#stream || this.#batch.length === 0) return;
     this.#stream.write(this.#batch.join(''));
     this.#batch = [];
   }

@@ -21,11 +21,15 @@ describe('Slack app: answers in the ack when ready within a second, else later',
   let url: string;
   /** How long the stub dispatcher takes per command. */
   let delayInMs = 0;
+  /** Commands the stub dispatcher ran. */
+  let ran: string[] = [];
 
   beforeEach(async () => {
     fake = await startFakeSlack();
+    ran = [];
     const dispatcher = {
       command: async (_actor: unknown, text: string): Promise<Reply> => {
+        ran.push(text);
         await new Promise((resolve) => setTimeout(resolve, delayInMs));
         return { visibility: 'ephemeral', message: message(`answer to ${text}`) };
       },
@@ -90,5 +94,54 @@ describe('Slack app: answers in the ack when ready within a second, else later',
     expect(fake.responses('r-slow').map((record) => record.body)).toEqual([
       expect.objectContaining({ text: 'answer to /mpi up 2 demo', replace_original: true }),
     ]);
+  });
+
+  it('answers 404 to any other path or method, and keeps serving', async () => {
+    const headers = { 'x-slack-signature': `v0=${'a'.repeat(64)}`, 'x-slack-request-timestamp': '1' };
+
+    const other = await fetch(url.replace('/slack/events', '/anything'), { headers });
+    const get = await fetch(url, { headers });
+    delayInMs = 0;
+    const after = await slash('status', 'r-after');
+
+    expect([other.status, get.status, after.status]).toEqual([404, 404, 200]);
+  });
+
+  it('does not remember a signature Bolt never checked (ssl_check)', async () => {
+    const body = 'ssl_check=1&token=x';
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-signature': `v0=${'b'.repeat(64)}`,
+      'x-slack-request-timestamp': '99999999999',
+    };
+
+    const statuses = [];
+    for (let round = 0; round < 2; round += 1)
+      statuses.push((await fetch(url, { method: 'POST', headers, body })).status);
+
+    expect(statuses).toEqual([200, 200]); // the second is not refused as a replay: nothing was kept
+  });
+
+  it('refuses a replay of a genuine command whose first sender hung up before the answer', async () => {
+    delayInMs = 1500;
+    const body = slashCommandBody({
+      text: 'run -- ./once',
+      user_id: 'U1',
+      channel_id: 'C1',
+      response_url: fake.responseUrl('r-drop'),
+    });
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...signSlackRequest(SECRET, body),
+    };
+    const hangUp = new AbortController();
+    const first = fetch(url, { method: 'POST', headers, body, signal: hangUp.signal }).catch(() => null);
+    setTimeout(() => hangUp.abort(), 300);
+    await first;
+
+    const replay = await fetch(url, { method: 'POST', headers, body });
+
+    expect(replay.status).toBe(401);
+    expect(ran).toEqual(['/mpi run -- ./once']);
   });
 });

@@ -10,7 +10,9 @@ import type { Reply } from '../../services/actor.ts';
 import type { Dispatcher } from '../../services/dispatcher.ts';
 import { homeMessage } from '../../services/home.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
-import { ReplayGuard } from './replay-guard.ts';
+import { ReplayGuard, type Ticket } from './replay-guard.ts';
+
+const EVENTS_PATH = '/slack/events';
 
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
@@ -42,6 +44,8 @@ export interface SlackSurfaceOptions {
  */
 export function createSlackApp(options: SlackSurfaceOptions) {
   const { dispatcher, store, clock, logger } = options;
+  /** The replay-guard ticket of each HTTP request, settled once Bolt verified its signature. */
+  const tickets = new WeakMap<http.IncomingMessage, Ticket>();
   const clientOptions = {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
@@ -52,8 +56,14 @@ export function createSlackApp(options: SlackSurfaceOptions) {
     options.transport.kind === 'http'
       ? new HTTPReceiver({
           signingSecret: options.transport.signingSecret,
-          endpoints: '/slack/events',
+          endpoints: EVENTS_PATH,
           logLevel: LogLevel.WARN,
+          // Bolt calls this for an event only after its signature and timestamp checked out
+          // (not for ssl_check or url_verification): the moment to remember the signature.
+          customPropertiesExtractor: (req) => {
+            tickets.get(req)?.accepted();
+            return {};
+          },
         })
       : undefined;
   const app = new App({
@@ -126,6 +136,10 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         journalPath: options.replayJournalPath ?? null,
       });
       const server = http.createServer((req, res) => {
+        if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://bot').pathname !== EVENTS_PATH) {
+          res.writeHead(404).end(); // Bolt would throw for anything else, uncaught
+          return;
+        }
         const ticket = guard.admit(
           header(req, 'x-slack-signature'),
           header(req, 'x-slack-request-timestamp'),
@@ -135,13 +149,17 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           res.writeHead(401).end();
           return;
         }
-        // Bolt answers 401 when the signature or its timestamp is not genuine; only a genuine
-        // signature is remembered (a flood of made-up ones must not push real ones out).
-        // ('close' comes after the answer was sent, or instead of it: then nothing is remembered.)
-        res.once('close', () =>
-          res.writableFinished && res.statusCode !== 401 ? ticket.accepted() : ticket.rejected(),
-        );
-        receiver.requestListener(req, res);
+        // Accepted once Bolt verified the signature (see customPropertiesExtractor); a request
+        // that ends without that (401, ssl_check, a dropped connection) leaves nothing behind,
+        // so a flood of made-up signatures cannot push real ones out.
+        tickets.set(req, ticket);
+        res.once('close', () => ticket.rejected());
+        try {
+          receiver.requestListener(req, res);
+        } catch (error) {
+          logger.warn('slack request not handled', { url: req.url, error });
+          if (!res.headersSent) res.writeHead(404).end();
+        }
       });
       const port = options.transport.kind === 'http' ? options.transport.port : 0;
       await new Promise<void>((resolve) => server.listen(port, resolve));
