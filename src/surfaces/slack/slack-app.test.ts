@@ -66,7 +66,12 @@ describe('Slack app: answers in the ack when ready within a second, else later',
     };
     const started = performance.now();
     const response = await fetch(url, { method: 'POST', headers, body });
-    return { status: response.status, body: await response.text(), ms: performance.now() - started };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: await response.text(),
+      ms: performance.now() - started,
+    };
   }
 
   it('puts a quick answer in the acknowledgement itself', async () => {
@@ -75,6 +80,7 @@ describe('Slack app: answers in the ack when ready within a second, else later',
     const ack = await slash('status', 'r-quick');
 
     expect(ack.status).toBe(200);
+    expect(ack.type).toBe('application/json'); // Slack reads a JSON body only with this type
     expect(JSON.parse(ack.body)).toMatchObject({ response_type: 'ephemeral', text: 'answer to /mpi status' });
     expect(fake.responses('r-quick')).toEqual([]);
   });

@@ -84,7 +84,9 @@ export function createSlackApp(options: SlackSurfaceOptions) {
     const work = dispatcher.command(actor, `/mpi ${unescapeSlackText(command.text)}`);
     const early = await settledWithin(work, ANSWER_IN_ACK_WITHIN_MS);
     if (early) {
-      await ack(asResponse(early));
+      // Over HTTP the answer goes out as JSON text serialized once per reply (our server set
+      // the JSON content type); Socket Mode wants the object inside its envelope.
+      await ack(options.transport.kind === 'http' ? asJson(early) : asResponse(early));
       return;
     }
     await ack({ response_type: 'ephemeral', text: 'Working on it…' });
@@ -136,7 +138,8 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         journalPath: options.replayJournalPath ?? null,
       });
       const server = http.createServer((req, res) => {
-        if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://bot').pathname !== EVENTS_PATH) {
+        const path = req.url?.split('?', 1)[0];
+        if (req.method !== 'POST' || path !== EVENTS_PATH) {
           res.writeHead(404).end(); // Bolt would throw for anything else, uncaught
           return;
         }
@@ -154,6 +157,8 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         // so a flood of made-up signatures cannot push real ones out.
         tickets.set(req, ticket);
         res.once('close', () => ticket.rejected());
+        // Answers are JSON (an ack given as text is pre-serialized JSON, see asJson).
+        res.setHeader('content-type', 'application/json');
         try {
           receiver.requestListener(req, res);
         } catch (error) {
@@ -180,6 +185,16 @@ export function createSlackApp(options: SlackSurfaceOptions) {
 
 /** Rendered replies, by reply: a reply served again (a cached status) is not rendered again. */
 const RENDERED = new WeakMap<Reply, ReturnType<typeof render>>();
+const SERIALIZED = new WeakMap<Reply, string>();
+
+function asJson(reply: Reply): string {
+  let json = SERIALIZED.get(reply);
+  if (json === undefined) {
+    json = JSON.stringify(asResponse(reply));
+    SERIALIZED.set(reply, json);
+  }
+  return json;
+}
 
 function asResponse(reply: Reply) {
   let rendered = RENDERED.get(reply);
