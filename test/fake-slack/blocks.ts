@@ -10,12 +10,11 @@ export const MAX_VIEW_BLOCKS = 100;
 
 type Check = (block: Record<string, unknown>) => string | null;
 
-/** Interactive elements Slack allows in an `actions` block (Block Kit reference, "Actions"). */
-const ACTION_ELEMENTS = new Set([
+/** Elements both an `actions` block and a section's `accessory` accept (Block Kit reference). */
+const COMMON_ELEMENTS = [
   'button',
   'checkboxes',
   'datepicker',
-  'datetimepicker',
   'multi_static_select',
   'multi_external_select',
   'multi_users_select',
@@ -30,32 +29,19 @@ const ACTION_ELEMENTS = new Set([
   'channels_select',
   'timepicker',
   'workflow_button',
+];
+
+/** Interactive elements Slack allows in an `actions` block ("Actions" block reference). */
+const ACTION_ELEMENTS = new Set([
+  ...COMMON_ELEMENTS,
+  'datetimepicker',
   'rich_text_input',
   'feedback_buttons',
   'icon_button',
 ]);
 
-/** Elements Slack allows as a section's `accessory` (Block Kit reference, "Section"). */
-const ACCESSORY_ELEMENTS = new Set([
-  'button',
-  'checkboxes',
-  'datepicker',
-  'image',
-  'multi_static_select',
-  'multi_external_select',
-  'multi_users_select',
-  'multi_conversations_select',
-  'multi_channels_select',
-  'overflow',
-  'radio_buttons',
-  'static_select',
-  'external_select',
-  'users_select',
-  'conversations_select',
-  'channels_select',
-  'timepicker',
-  'workflow_button',
-]);
+/** Elements Slack allows as a section's `accessory` ("Section" block reference). */
+const ACCESSORY_ELEMENTS = new Set([...COMMON_ELEMENTS, 'image']);
 
 const CHECKS: Record<string, Check> = {
   section: (b) => {
