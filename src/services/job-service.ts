@@ -135,22 +135,27 @@ export class JobService {
     // Chat calls for a channel go through the pacer (Slack allows about one a second).
     let failure: unknown = null;
     this.#posting.add(job.id);
-    await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
-      try {
-        const ref = await this.#deps.chat.post(
-          cluster.channelId,
-          jobCard(job, cluster.name, clock.nowInMs(), ahead),
-        );
-        store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
-      } catch (error) {
-        failure = error;
-        this.#deps.logger.warn('job message could not be posted', { jobId: job.id, error });
-      }
-    });
-    this.#posting.delete(job.id);
+    try {
+      await this.#deps.pacer.submit(cluster.channelId, `post-${job.id}`, async () => {
+        try {
+          const ref = await this.#deps.chat.post(
+            cluster.channelId,
+            jobCard(job, cluster.name, clock.nowInMs(), ahead),
+          );
+          store.updateJob(job.id, { messageChannelId: ref.channelId, messageId: ref.messageId });
+        } catch (error) {
+          failure = error;
+          this.#deps.logger.warn('job message could not be posted', { jobId: job.id, error });
+        }
+      });
+    } finally {
+      this.#posting.delete(job.id);
+    }
     if (isBotNotInChannel(failure)) {
       // Its log would have nowhere to go: the job does not start (nothing started it meanwhile).
-      store.updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
+      if (this.#job(job.id).state === 'queued') {
+        store.updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
+      }
       this.#schedule(cluster.id);
       throw failure;
     }
