@@ -86,16 +86,26 @@ async function runSlackMode(
 ): Promise<void> {
   // Loaded only in Slack mode: Bolt and the Web API client cost about 35 MB the console
   // never needs.
-  const { LogLevel, WebClient } = await import('@slack/web-api');
+  const webApi = await import('@slack/web-api');
+  const { LogLevel, WebClient } = webApi;
+  const { retryPolicies } = webApi.default; // (not a named export of this CommonJS module)
   const { createSlackApp } = await import('./surfaces/slack/slack-app.ts');
   const { SlackChat } = await import('./surfaces/slack/slack-chat.ts');
   const clock = new SystemClock();
   const clientOptions = {
     ...(surface.apiUrl ? { slackApiUrl: surface.apiUrl } : {}),
     logLevel: LogLevel.ERROR,
+    // A call stuck on a half-open connection must fail, not hold its channel's queue forever.
+    timeout: 30_000,
   };
   const chat = new SlackChat(
-    new WebClient(surface.botToken, clientOptions),
+    // Cards and answers: a person is waiting (a `run` starts its job once its message is
+    // posted), so give up after about five minutes rather than thirty.
+    new WebClient(surface.botToken, {
+      ...clientOptions,
+      retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    }),
+    // Job logs: keep trying long, nothing may be lost.
     new WebClient(surface.botToken, clientOptions),
     logger,
   );

@@ -103,6 +103,17 @@ describe('ReplayGuard', () => {
     );
   });
 
+  it('drops a journal line that claims to live far beyond the window (it would stall the sweep)', () => {
+    const journalPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-replay-')), 'signatures');
+    const now = 70_000_000;
+    fs.writeFileSync(journalPath, `${now + 10 ** 12} ${sig('3')}\n${now + 100_000} ${sig('2')}\n`);
+
+    const guard = new ReplayGuard(() => now, { journalPath });
+
+    expect(guard.admit(sig('3'), String(now / 1000))).not.toBeNull();
+    expect(guard.admit(sig('2'), String(now / 1000))).toBeNull();
+  });
+
   it('keeps a far-future timestamp no longer than its window from now', () => {
     let now = 1_000_000;
     const guard = new ReplayGuard(() => now, { windowInMs: 300_000 });

@@ -27,8 +27,11 @@ export class ReplayGuard {
     this.#now = now;
     this.#windowInMs = options.windowInMs ?? 5 * 60_000;
     this.#journal = options.journalPath ? new SignatureJournal(options.journalPath) : null;
+    // Nothing this guard writes lives longer than its window from now (plus skew): a line that
+    // does (an older build's, or a hand-edited file) would stall the ordered sweep.
+    const latest = now() + this.#windowInMs + 2 * SKEW_IN_MS;
     for (const [signature, expiresAtMs] of this.#journal?.load(now()) ?? []) {
-      this.#seen.set(signature, expiresAtMs);
+      if (expiresAtMs <= latest) this.#seen.set(signature, expiresAtMs);
     }
   }
 

@@ -46,11 +46,13 @@ export function createSlackApp(options: SlackSurfaceOptions) {
   const { dispatcher, store, clock, logger } = options;
   /** The replay-guard ticket of each HTTP request, settled once Bolt verified its signature. */
   const tickets = new WeakMap<http.IncomingMessage, Ticket>();
+  const responses = new WeakMap<http.IncomingMessage, http.ServerResponse>();
   const clientOptions = {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
     // and Bolt hands the same options to the clients our listeners use.
     retryConfig: webApi.retryPolicies.tenRetriesInAboutThirtyMinutes,
+    timeout: 30_000, // a call stuck on a half-open connection fails instead of hanging
   };
   const receiver =
     options.transport.kind === 'http'
@@ -62,6 +64,9 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           // (not for ssl_check or url_verification): the moment to remember the signature.
           customPropertiesExtractor: (req) => {
             tickets.get(req)?.accepted();
+            // A slash command's answer is JSON, given to Bolt as text (see asJson).
+            if (/(^|&)command=/.test(String((req as { rawBody?: Buffer }).rawBody ?? '')))
+              responses.get(req)?.setHeader('content-type', 'application/json');
             return {};
           },
         })
@@ -156,9 +161,8 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         // that ends without that (401, ssl_check, a dropped connection) leaves nothing behind,
         // so a flood of made-up signatures cannot push real ones out.
         tickets.set(req, ticket);
+        responses.set(req, res);
         res.once('close', () => ticket.rejected());
-        // Answers are JSON (an ack given as text is pre-serialized JSON, see asJson).
-        res.setHeader('content-type', 'application/json');
         try {
           receiver.requestListener(req, res);
         } catch (error) {
