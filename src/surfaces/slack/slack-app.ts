@@ -14,6 +14,15 @@ import { ReplayGuard, type Ticket } from './replay-guard.ts';
 
 const EVENTS_PATH = '/slack/events';
 
+/** What our server attaches to a request for Bolt's `customPropertiesExtractor`. */
+const TICKET = Symbol('replay ticket');
+const RESPONSE = Symbol('response');
+type TrackedRequest = http.IncomingMessage & {
+  [TICKET]?: Ticket;
+  [RESPONSE]?: http.ServerResponse;
+  rawBody?: Buffer;
+};
+
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
 const ACTION_IDS = /^(cluster-down|cluster-keep|job-cancel)(:\d+)?$/;
@@ -44,9 +53,7 @@ export interface SlackSurfaceOptions {
  */
 export function createSlackApp(options: SlackSurfaceOptions) {
   const { dispatcher, store, clock, logger } = options;
-  /** The replay-guard ticket of each HTTP request, settled once Bolt verified its signature. */
-  const tickets = new WeakMap<http.IncomingMessage, Ticket>();
-  const responses = new WeakMap<http.IncomingMessage, http.ServerResponse>();
+
   const clientOptions = {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
@@ -63,10 +70,12 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           // Bolt calls this for an event only after its signature and timestamp checked out
           // (not for ssl_check or url_verification): the moment to remember the signature.
           customPropertiesExtractor: (req) => {
-            tickets.get(req)?.accepted();
+            const tracked = req as TrackedRequest;
+            tracked[TICKET]?.accepted();
             // A slash command's answer is JSON, given to Bolt as text (see asJson).
-            if (/(^|&)command=/.test(String((req as { rawBody?: Buffer }).rawBody ?? '')))
-              responses.get(req)?.setHeader('content-type', 'application/json');
+            const body = tracked.rawBody;
+            if (body && (body.includes('&command=') || body.subarray(0, 8).toString() === 'command='))
+              tracked[RESPONSE]?.setHeader('content-type', 'application/json');
             return {};
           },
         })
@@ -160,8 +169,10 @@ export function createSlackApp(options: SlackSurfaceOptions) {
         // Accepted once Bolt verified the signature (see customPropertiesExtractor); a request
         // that ends without that (401, ssl_check, a dropped connection) leaves nothing behind,
         // so a flood of made-up signatures cannot push real ones out.
-        tickets.set(req, ticket);
-        responses.set(req, res);
+        // On the request itself (a WeakMap per request made garbage collection cost more).
+        const tracked = req as TrackedRequest;
+        tracked[TICKET] = ticket;
+        tracked[RESPONSE] = res;
         res.once('close', () => ticket.rejected());
         try {
           receiver.requestListener(req, res);
