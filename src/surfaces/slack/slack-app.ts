@@ -14,6 +14,9 @@ import { ReplayGuard, type Ticket } from './replay-guard.ts';
 
 const EVENTS_PATH = '/slack/events';
 
+/** How a slash command's form body names its command (`command=/mpi`). */
+const COMMAND_PARAM = Buffer.from('&command=');
+
 /** What our server attaches to a request for Bolt's `customPropertiesExtractor`. */
 const TICKET = Symbol('replay ticket');
 const RESPONSE = Symbol('response');
@@ -74,7 +77,7 @@ export function createSlackApp(options: SlackSurfaceOptions) {
             tracked[TICKET]?.accepted();
             // A slash command's answer is JSON, given to Bolt as text (see asJson).
             const body = tracked.rawBody;
-            if (body && (body.includes('&command=') || body.subarray(0, 8).toString() === 'command='))
+            if (body && (body.indexOf(COMMAND_PARAM) >= 0 || body.indexOf(COMMAND_PARAM.subarray(1)) === 0))
               tracked[RESPONSE]?.setHeader('content-type', 'application/json');
             return {};
           },
