@@ -12,6 +12,7 @@ import {
   startFakeSlack,
   type FakeSlack,
 } from './index.ts';
+import { addClickAndHomeListeners } from './bolt-listeners.ts';
 
 const SECRET = 'fake-signing-secret';
 const CHANNEL = 'C0BOLT00001';
@@ -33,15 +34,7 @@ function boltApp(fake: FakeSlack): App {
       text: `${command.user_id} ran ${command.text}`,
     });
   });
-  app.action('cluster-down', async ({ ack, respond }) => {
-    await ack();
-    await respond({ replace_original: true, text: 'Cluster a is going down' });
-  });
-  app.event('app_home_opened', async ({ event, client }) => {
-    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'No clusters' } }];
-    await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } });
-  });
-  return app;
+  return addClickAndHomeListeners(app);
 }
 
 describe('fake Slack with a real Bolt app', () => {

@@ -8,6 +8,7 @@ import {
   startFakeSlack,
   type FakeSlack,
 } from './index.ts';
+import { addClickAndHomeListeners } from './bolt-listeners.ts';
 
 const CHANNEL = 'C0SOCKET001';
 const USER = 'U0PERSON001';
@@ -24,15 +25,7 @@ function socketApp(fake: FakeSlack): App {
   app.command('/mpi', async ({ ack, command }) => {
     await ack({ response_type: 'ephemeral', text: `echo ${command.text}` });
   });
-  app.action('cluster-down', async ({ ack, respond }) => {
-    await ack();
-    await respond({ replace_original: true, text: 'Cluster a is going down' });
-  });
-  app.event('app_home_opened', async ({ event, client }) => {
-    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'No clusters' } }];
-    await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } });
-  });
-  return app;
+  return addClickAndHomeListeners(app);
 }
 
 describe('fake Slack Socket Mode with a real Bolt app', () => {

@@ -99,7 +99,7 @@ export function createSlackApp(options: SlackSurfaceOptions) {
   app.command('/mpi', async ({ command, ack, respond }) => {
     const actor = { userId: command.user_id, displayName: command.user_name, channelId: command.channel_id };
     const work = dispatcher.command(actor, `/mpi ${unescapeSlackText(command.text)}`);
-    const early = await settledWithin(work, ANSWER_IN_ACK_WITHIN_MS);
+    const early = await settledWithinAckTime(work);
     if (early) {
       // Over HTTP the answer goes out as JSON text serialized once per reply (our server set
       // the JSON content type); Socket Mode wants the object inside its envelope.
@@ -231,13 +231,16 @@ function render(reply: Reply) {
 }
 
 /**
- * `work`'s result if it settles within `timeoutInMs` (give or take a tick of 50 ms), else
+ * `work`'s result if it settles within ANSWER_IN_ACK_WITHIN_MS (give or take a tick of 50 ms), else
  * null. The deadlines share one ticking timer: under a burst of commands, a timer set and
  * cleared per command costs more than many of the answers (see `npm run bench`, ack latency).
  */
-function settledWithin<T>(work: Promise<T>, timeoutInMs: number): Promise<T | null> {
+function settledWithinAckTime<T>(work: Promise<T>): Promise<T | null> {
   return new Promise((resolve) => {
-    const waiting = { deadlineInMs: performance.now() + timeoutInMs, expire: () => resolve(null) };
+    const waiting = {
+      deadlineInMs: performance.now() + ANSWER_IN_ACK_WITHIN_MS,
+      expire: () => resolve(null),
+    };
     DEADLINES.add(waiting);
     DEADLINE_TICKER ??= setInterval(expireDeadlines, 50);
     void work.then(
@@ -253,14 +256,14 @@ function settledWithin<T>(work: Promise<T>, timeoutInMs: number): Promise<T | nu
   });
 }
 
-/** Pending `settledWithin` deadlines, oldest first, and the timer that expires them. */
+/** Pending `settledWithinAckTime` deadlines, oldest first, and the timer that expires them. */
 const DEADLINES = new Set<{ deadlineInMs: number; expire: () => void }>();
 let DEADLINE_TICKER: NodeJS.Timeout | null = null;
 
 function expireDeadlines(): void {
   const now = performance.now();
   for (const waiting of DEADLINES) {
-    if (waiting.deadlineInMs > now) break; // all share one timeout: insertion order is deadline order
+    if (waiting.deadlineInMs > now) break; // one timeout for all: insertion order is deadline order
     DEADLINES.delete(waiting);
     waiting.expire();
   }
