@@ -10,6 +10,8 @@ export interface LogStore {
   append(jobId: number, chunk: Buffer): void;
   /** The last `lines` lines (at most `maxBytes` bytes) of a job's copy, as UTF-8; '' when none. */
   tail(jobId: number, lines: number, maxBytes: number): string;
+  /** Up to `maxBytes` bytes of a job's copy from byte `fromByte`; empty past its end. */
+  read(jobId: number, fromByte: number, maxBytes: number): Buffer;
   /** Path of the copy, for attaching it as a file. */
   path(jobId: number): string;
   /** Releases any open handle of a finished job. */

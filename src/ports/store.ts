@@ -221,6 +221,8 @@ export interface JobRow extends NewJobRow {
   remoteDir: string | null;
   /** Bytes of log the bot holds in its own copy (the resume offset). */
   logBytes: number;
+  /** Bytes of log the job's chat thread has shown or announced as skipped (where it resumes). */
+  chatBytes: number;
   /** The job's parent message (updated in place); null until posted. */
   messageChannelId: string | null;
   messageId: string | null;
@@ -239,6 +241,7 @@ export type JobPatch = Partial<
     | 'pid'
     | 'remoteDir'
     | 'logBytes'
+    | 'chatBytes'
     | 'messageChannelId'
     | 'messageId'
     | 'note'

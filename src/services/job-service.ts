@@ -25,6 +25,9 @@ import type { TaskTracker } from './task-tracker.ts';
 /** Appended to a note when node 0 could not be reached to stop a job that may have started. */
 const UNCHECKED = ' (and node 0 could not be checked for a late start)';
 
+/** Read size when a restarted thread catches up from the bot's copy of a log. */
+const CATCH_UP_CHUNK_BYTES = 256 * 1024;
+
 export interface JobLimits {
   /** Jobs running at once per cluster; the rest wait in FIFO order. */
   jobsPerCluster: number;
@@ -333,10 +336,7 @@ export class JobService {
     // Not awaited: the card waits its turn in the pacer, the log must not wait for the card.
     void this.#updateCard(jobId);
 
-    const parent = this.#parentRef(job);
-    const thread = parent
-      ? new LogThread(this.#deps.chat, this.#deps.pacer, job.channelId, parent, `log-${jobId}`)
-      : null;
+    const thread = this.#logThread(job);
     const timers = this.#startTimers(job);
     let lastSavedAtMs = clock.nowInMs();
     let unreachableSinceMs: number | null = null;
@@ -402,6 +402,30 @@ export class JobService {
       logs.close(jobId);
     }
     await this.#finish(jobId, outcome, null, thread);
+  }
+
+  /**
+   * The job's chat thread, resuming where the channel last saw it: what the bot's copy holds
+   * past that point (saved, not yet shown, before a restart) is fed in before anything new.
+   */
+  #logThread(job: JobRow): LogThread | null {
+    const parent = this.#parentRef(job);
+    if (!parent) return null;
+    const { store, logs } = this.#deps;
+    const thread = new LogThread({
+      chat: this.#deps.chat,
+      pacer: this.#deps.pacer,
+      pacerKey: job.channelId,
+      parent,
+      slot: `log-${job.id}`,
+      shownThrough: job.chatBytes,
+      onShown: (chatBytes) => store.updateJob(job.id, { chatBytes }),
+    });
+    for (let chunk = logs.read(job.id, thread.nextByte, CATCH_UP_CHUNK_BYTES); chunk.length > 0;) {
+      thread.pushBytes(chunk);
+      chunk = logs.read(job.id, thread.nextByte, CATCH_UP_CHUNK_BYTES);
+    }
+    return thread;
   }
 
   async #start(

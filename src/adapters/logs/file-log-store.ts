@@ -53,6 +53,22 @@ export class FileLogStore implements LogStore {
     }
   }
 
+  read(jobId: number, fromByte: number, maxBytes: number): Buffer {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path(jobId), 'r');
+    } catch {
+      return Buffer.alloc(0);
+    }
+    try {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(maxBytes, fs.fstatSync(fd).size - fromByte)));
+      const read = buffer.length === 0 ? 0 : fs.readSync(fd, buffer, 0, buffer.length, fromByte);
+      return buffer.subarray(0, read);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   path(jobId: number): string {
     return path.join(this.#dir, `job-${jobId}.log`);
   }

@@ -136,6 +136,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_unfinished ON jobs (cluster_id, id) WHERE ended_at_ms IS NULL;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- How far into its log a job's chat thread is (posted, or counted in a skip notice), so a
+      -- restarted bot continues the thread where the channel last saw it. Jobs from before
+      -- this column continue from the bot's copy, as they did.
+      ALTER TABLE jobs ADD COLUMN chat_bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE jobs SET chat_bytes = log_bytes;
+    `,
+  },
 ];
 
 /** The schema version recorded in the database (0 for a new, empty one). */

@@ -16,7 +16,7 @@ export const AUDIT_COLUMNS = `id, at_ms AS atMs, user_id AS userId, channel_id A
 export const JOB_COLUMNS = `id, cluster_id AS clusterId, channel_id AS channelId, user_id AS userId, command,
   ranks, ranks_per_node AS ranksPerNode, timeout_ms AS timeoutInMs, state,
   submitted_at_ms AS submittedAtMs, started_at_ms AS startedAtMs, ended_at_ms AS endedAtMs,
-  exit_code AS exitCode, pid, remote_dir AS remoteDir, log_bytes AS logBytes,
+  exit_code AS exitCode, pid, remote_dir AS remoteDir, log_bytes AS logBytes, chat_bytes AS chatBytes,
   message_channel_id AS messageChannelId, message_id AS messageId, note`;
 
 /** A cluster as SQLite returns it: aliased to camelCase, but `spot` is still 0/1. */

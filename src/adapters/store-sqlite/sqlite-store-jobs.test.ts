@@ -45,6 +45,7 @@ describe('SqliteStore jobs', () => {
       pid: null,
       remoteDir: null,
       logBytes: 0,
+      chatBytes: 0,
       messageChannelId: null,
       messageId: null,
       note: null,
@@ -99,7 +100,12 @@ describe('SqliteStore jobs', () => {
     store.insertJob(newJob());
     store.updateJob(1, { state: 'running', startedAtMs: 11_000, pid: 4242, remoteDir: '/shared/jobs/1' });
 
-    const updated = store.updateJob(1, { messageChannelId: 'C1', messageId: '171.42', logBytes: 512 });
+    const updated = store.updateJob(1, {
+      messageChannelId: 'C1',
+      messageId: '171.42',
+      logBytes: 512,
+      chatBytes: 300,
+    });
 
     expect(updated).toMatchObject({
       ...newJob(),
@@ -111,6 +117,7 @@ describe('SqliteStore jobs', () => {
       messageChannelId: 'C1',
       messageId: '171.42',
       logBytes: 512,
+      chatBytes: 300,
       endedAtMs: null,
       exitCode: null,
       note: null,

@@ -63,6 +63,8 @@ export interface JobUpdateParams {
   remoteDir: string | null;
   setLogBytes: 0 | 1;
   logBytes: number | null;
+  setChatBytes: 0 | 1;
+  chatBytes: number | null;
   setMessageChannelId: 0 | 1;
   messageChannelId: string | null;
   setMessageId: 0 | 1;
@@ -89,6 +91,8 @@ export function toJobUpdateParams(id: number, patch: JobPatch): JobUpdateParams 
     remoteDir: patch.remoteDir ?? null,
     setLogBytes: toFlag(patch.logBytes !== undefined),
     logBytes: patch.logBytes ?? null,
+    setChatBytes: toFlag(patch.chatBytes !== undefined),
+    chatBytes: patch.chatBytes ?? null,
     setMessageChannelId: toFlag(patch.messageChannelId !== undefined),
     messageChannelId: patch.messageChannelId ?? null,
     setMessageId: toFlag(patch.messageId !== undefined),
@@ -229,6 +233,7 @@ export function prepareStatements(db: Database): Statements {
         ${patched('pid', 'pid')},
         ${patched('remote_dir', 'remoteDir')},
         ${patched('log_bytes', 'logBytes')},
+        ${patched('chat_bytes', 'chatBytes')},
         ${patched('message_channel_id', 'messageChannelId')},
         ${patched('message_id', 'messageId')},
         ${patched('note', 'note')}

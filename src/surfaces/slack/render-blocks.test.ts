@@ -360,6 +360,7 @@ describe('render-blocks', () => {
         pid: 1,
         remoteDir: null,
         logBytes: 0,
+        chatBytes: 0,
         messageChannelId: null,
         messageId: null,
         note: null,
