@@ -49,6 +49,26 @@ export function parseCommand(text: string, limits: CommandLimits): ParseResult {
 /** Recently parsed short commands (results are never mutated by callers). */
 const RECENT = new Map<string, ParseResult>();
 
+/** Longest command text the audit log keeps; the rest is cut, with a marker saying so. */
+export const MAX_AUDIT_TEXT_CHARS = 4096;
+/**
+ * How far past the cut redaction still looks: a private key body ends within this, so an END
+ * line just past the cut still takes the body before it (every other rule redacts to the end).
+ */
+const AUDIT_REDACTION_MARGIN_CHARS = 32_768;
+
+/**
+ * Command text for the audit log: private key material replaced by a marker, then cut to
+ * 4,096 characters with `… [cut: N characters in all]` (a 1 MB line is not worth keeping).
+ */
+export function auditText(text: string): string {
+  const redacted = redactCommandText(text.slice(0, MAX_AUDIT_TEXT_CHARS + AUDIT_REDACTION_MARGIN_CHARS));
+  if (text.length <= MAX_AUDIT_TEXT_CHARS && redacted.length <= MAX_AUDIT_TEXT_CHARS) return redacted;
+  let cut = Math.min(redacted.length, MAX_AUDIT_TEXT_CHARS);
+  if (/[\ud800-\udbff]/.test(redacted[cut - 1] ?? '')) cut -= 1; // never half a surrogate pair
+  return `${redacted.slice(0, cut)}… [cut: ${text.length} characters in all]`;
+}
+
 /** Command text safe for the audit log: private key material replaced by a marker. */
 export function redactCommandText(text: string): string {
   if (CLEAN_TEXTS.has(text)) return text;

@@ -309,6 +309,32 @@ describe('ssh-key redactSecrets', () => {
     expect(result).toBe('key add [redacted private key]\nthanks');
   });
 
+  it.each([
+    ['PEM RSA', ['-t', 'rsa', '-m', 'PEM'], 1],
+    ['PEM DSA', ['-t', 'dsa', '-m', 'PEM'], 1],
+    ['OpenSSH ed25519', ['-t', 'ed25519'], 2],
+  ])('redacts a generated %s body pasted without its armour, and refuses it as a key', (name, args, from) => {
+    const lines = readFileSync(keygen(`headless-${name.replace(' ', '-')}`, args), 'utf8')
+      .trim()
+      .split('\n');
+    const body = lines.slice(from, -1).join('\n');
+
+    const result = redactSecrets(`key add ${body}\n(that was it)`);
+
+    expect(result).toBe('key add [redacted private key]\n(that was it)');
+    expect(parsePublicKey(body)).toMatchObject({ ok: false, reason: 'private-key' });
+  });
+
+  it('redacts an encrypted PEM body from its Proc-Type header when the BEGIN line is gone', () => {
+    const path = join(dir, 'encrypted-pem');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-m', 'PEM', '-N', 'pass word', '-C', 'x', '-f', path]);
+    const text = readFileSync(path, 'utf8').split('\n').slice(1).join('\n');
+
+    const result = redactSecrets(`key add ${text}`);
+
+    expect(result).toBe('key add [redacted private key]');
+  });
+
   it('leaves public keys and ordinary text alone', () => {
     const text = `key add ${ED25519_LINE} — my private key stays home`;
 

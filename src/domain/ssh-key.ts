@@ -6,9 +6,11 @@
  *
  * Over 300 lines on purpose: the parser, its wire-format reader and the private-key detector
  * are one rule set ("what may be pasted as a key"), and the detector's patterns only make
- * sense next to the formats they guard against.
+ * sense next to the formats they guard against. Bodies pasted without their armour are
+ * recognised by decoding them, in key-body.ts.
  */
 import { createHash } from 'node:crypto';
+import { findPrivateKeyBodies } from './key-body.ts';
 
 /** A validated public key, ready to store and to write into authorized_keys. */
 export interface PublicKey {
@@ -75,6 +77,8 @@ const PRIVATE_FRAGMENTS: readonly RegExp[] = [
   /PRIVATE KEY(?: BLOCK)?\s{0,4}-{2,}/,
   /PuTTY-User-Key-File/i,
   /Private-(?:Lines|MAC)\s{0,4}:/i,
+  /Proc-Type:\s{0,4}4,\s{0,4}ENCRYPTED/i, // the headers of an encrypted PEM body
+  /DEK-Info:\s{0,4}[A-Z0-9-]{3,40},\s{0,4}[0-9A-F]{16}/i,
   /b3BlbnNzaC1rZXktdjE/, // base64 of "openssh-key-v1\0", the OpenSSH private key magic
   /MII[A-Za-z0-9+/]{3}IB(?:AAKC|ADAN)/, // DER RSA bodies, PKCS#1 and PKCS#8
   /MI[A-Za-z0-9+/]{2}AgEAMB[A-Za-z0-9+/]GByqGSM49/, // DER EC PKCS#8 bodies
@@ -91,11 +95,12 @@ export function isPrivateKeyMaterial(text: string): boolean {
 
 /**
  * Replaces private key material with `[redacted private key]`: whole BEGIN…END blocks, an END
- * line with the base64 lines before it, and from any header or fragment to the end of the
- * text. Used before command text reaches the audit log.
+ * line with the base64 lines before it, runs of base64 lines that decode to a private key (a
+ * body pasted without its armour), and from any header or fragment to the end of the text.
+ * Used before command text reaches the audit log.
  */
 export function redactSecrets(text: string): string {
-  const result = redactOrphanEnds(redactBlocks(text));
+  const result = redactBodies(redactOrphanEnds(redactBlocks(text)));
   let cut = -1;
   for (const pattern of PRIVATE_FRAGMENTS) {
     const index = result.search(pattern);
@@ -118,6 +123,16 @@ function redactBlocks(text: string): string {
     result += text.slice(kept, begin.index) + REDACTED;
     kept = ends.lastIndex;
     begins.lastIndex = kept;
+  }
+  return result + text.slice(kept);
+}
+
+function redactBodies(text: string): string {
+  let result = '';
+  let kept = 0;
+  for (const body of findPrivateKeyBodies(text)) {
+    result += text.slice(kept, body.start) + REDACTED;
+    kept = body.end;
   }
   return result + text.slice(kept);
 }

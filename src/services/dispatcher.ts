@@ -1,4 +1,4 @@
-import { parseCommand, redactCommandText, usageText } from '../commands/parse.ts';
+import { auditText, parseCommand, usageText } from '../commands/parse.ts';
 import type { Command } from '../commands/types.ts';
 import { MpiboxError, isMpiboxError } from '../domain/errors.ts';
 import { channelRefusal, type ChannelPolicy } from '../domain/policy.ts';
@@ -27,8 +27,8 @@ export interface DispatcherDeps {
 
 /**
  * The single entry point of every surface: a typed `/mpi` line or a button click goes in, a
- * reply comes out. Every command and click is audited (secrets redacted), and every error
- * becomes a sentence through `explain`.
+ * reply comes out. Every command and click is audited (secrets redacted, long texts cut), and
+ * every error becomes a sentence through `explain`.
  */
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
@@ -156,7 +156,7 @@ export class Dispatcher {
         atMs: this.#deps.clock.nowInMs(),
         userId: actor.userId,
         channelId: actor.channelId,
-        text: redactCommandText(text),
+        text: auditText(text),
         result,
       });
     } catch (error) {
