@@ -13,6 +13,9 @@ command -v mpicc >/dev/null || need_packages+=(openmpi-bin libopenmpi-dev)
 [ -x /usr/sbin/sshd ] || need_packages+=(openssh-server)
 command -v ssh >/dev/null || need_packages+=(openssh-client)
 command -v ssh-keygen >/dev/null || need_packages+=(openssh-client)
+command -v unshare >/dev/null || need_packages+=(util-linux)
+# The HPC Challenge suite: the tests run it on local clusters with several ranks per node.
+command -v hpcc >/dev/null || need_packages+=(hpcc)
 if [ ${#need_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

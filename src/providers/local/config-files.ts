@@ -1,4 +1,5 @@
 import type { ClusterLayout, LocalClusterState } from './layout.ts';
+import type { NodeIsolation } from './node-isolation.ts';
 
 /**
  * Text of the files that make a folder of sshd processes behave like a cluster. Pure
@@ -18,6 +19,7 @@ export function sshdConfigText(
   node: { name: string; port: number },
   user: LocalUser,
   sftpServer: string | null,
+  isolation: NodeIsolation,
 ): string {
   const files = layout.node(node.name);
   const env: [string, string][] = [
@@ -26,13 +28,23 @@ export function sshdConfigText(
     ['MPIBOX_CLUSTER_ID', state.clusterId],
     ['MPIBOX_WORKDIR', layout.work],
     ['MPIBOX_MACHINEFILE', layout.machinefile],
+    // Each node has its own temp folder, like its own machine. Not an OMPI_MCA_ setting:
+    // mpiexec forwards those to every node's daemon, so all would get node 0's folder.
+    ['TMPDIR', files.tmp],
     // Open MPI starts remote daemons with this agent: one Host alias per node, see ssh_config.
     ['OMPI_MCA_plm_rsh_agent', `ssh -F ${layout.sshConfig}`],
     // Every "node" is on this machine: daemons and ranks talk over loopback, which Open MPI
     // excludes by default.
     ['OMPI_MCA_oob_tcp_if_include', 'lo'],
     ['OMPI_MCA_btl_tcp_if_include', 'lo'],
-    ['OMPI_MCA_btl', 'self,vader,tcp'],
+    // Shared memory inside a node, TCP between nodes — unless nodes cannot have host names of
+    // their own here: Open MPI names its shared-memory segments after the host, so ranks of
+    // two nodes would map each other's (see node-isolation.ts). Then ranks use TCP only.
+    ['OMPI_MCA_btl', isolation === 'none' ? 'self,tcp' : 'self,vader,tcp'],
+    // Every local node shares this machine's cores (with each other and the bot), so ranks are
+    // usually more than cores: ranks waiting for a message yield the CPU instead of spinning,
+    // or a ping-pong between two ranks can take a scheduler tick per message.
+    ['OMPI_MCA_mpi_yield_when_idle', '1'],
     // PMIx's shared-memory store trips over many jobs of one user on one machine
     // ("PMIX ERROR: NO-PERMISSIONS … dstore_base.c"); the hash store has no such files.
     ['PMIX_MCA_gds', 'hash'],

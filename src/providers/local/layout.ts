@@ -27,6 +27,8 @@ export function clusterLayout(root: string, clusterId: string) {
         hostKey: path.join(nodeDir, 'host_ed25519'),
         pidFile: path.join(nodeDir, 'sshd.pid'),
         log: path.join(nodeDir, 'sshd.log'),
+        /** The node's own temp folder (TMPDIR): Open MPI's session directory lives there. */
+        tmp: path.join(nodeDir, 'tmp'),
       };
     },
   };

@@ -91,6 +91,20 @@ describe('LocalProvider', () => {
     expect(lines).toEqual(['rank 0 of 2 on demo-0 sum 1', 'rank 1 of 2 on demo-1 sum 1']);
   });
 
+  it('makes each node look like a machine of its own: its name as host name, its own temp folder', async () => {
+    const info = await provider.waitReady(input.clusterId, 30_000);
+    await provider.authorizeKeys(input.clusterId, [userKey.publicLine]);
+    const isolation = await provider.isolation();
+
+    const seen = info.nodes.map((node) => ssh(node.port, 'echo "$(uname -n) $TMPDIR"').trim().split(' '));
+
+    // Root (as in CI) or unprivileged user namespaces: each node is its own UTS namespace.
+    if (process.getuid?.() === 0) expect(isolation).toBe('uts');
+    if (isolation !== 'none') expect(seen.map(([host]) => host)).toEqual(['demo-0', 'demo-1']);
+    expect(new Set(seen.map(([, tmp]) => tmp)).size).toBe(2);
+    for (const [, tmp] of seen) expect(fs.statSync(tmp ?? '').isDirectory()).toBe(true);
+  });
+
   it('grows and shrinks, rewriting the machinefile and stopping removed nodes', async () => {
     await provider.resize(input.clusterId, 3);
     const grown = await provider.waitReady(input.clusterId, 30_000);
@@ -145,4 +159,54 @@ describe('LocalProvider', () => {
       code: 'unsupported',
     });
   });
+});
+
+describe('LocalProvider where nodes cannot have host names of their own', () => {
+  it('still runs several ranks per node correctly (shared memory off, TCP between all ranks)', async () => {
+    const dir = makeTempDir('mpibox-local-none');
+    const bot = loadOrCreateBotKey(dir);
+    const user = { name: os.userInfo().username, isRoot: process.getuid?.() === 0 };
+    const provider: LocalProvider = new LocalProvider({
+      root: path.join(dir, 'clusters'),
+      basePort: testBasePort(14),
+      slotsPerNode: 2,
+      user,
+      botPublicKey: bot.publicKey,
+      shell: new Ssh2Shell(bot.privateKey, (host, port) => provider.knownHostKeys(host, port)),
+      clock: new SystemClock(),
+      logger: new JsonLogger('error'),
+      isolation: 'none',
+    });
+    const userKey = makeUserKey(dir);
+    const input = {
+      clusterId: 'flat-abc123',
+      name: 'flat',
+      nodeCount: 2,
+      size: 'local',
+      spot: false,
+      authorizedKeys: [userKey.publicLine],
+    };
+    await provider.create(input);
+    try {
+      const info = await provider.waitReady(input.clusterId, 30_000);
+      fs.copyFileSync(path.join(SUPPORT_DIR, 'mpi-ring.c'), path.join(info.sharedDir, 'ring.c'));
+
+      const output = execFileSync(
+        'ssh',
+        sshArgs(
+          userKey.privatePath,
+          info.nodes[0]?.port ?? 0,
+          `${user.name}@127.0.0.1`,
+          `mpicc -o shared/ring shared/ring.c && mpiexec -machinefile ${info.machinefilePath} -n 4 ./shared/ring`,
+        ),
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+
+      const lines = output.split('\n').filter((line) => line.startsWith('rank '));
+      expect(lines).toHaveLength(4);
+      for (const line of lines) expect(line).toMatch(/allreduce ok ring ok$/);
+    } finally {
+      await provider.terminate(input.clusterId);
+    }
+  }, 90_000);
 });

@@ -15,6 +15,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { Shell } from '../../ports/shell.ts';
 import { nodeShellText, sshClientConfigText, sshdConfigText, type LocalUser } from './config-files.ts';
 import { HostKeyFiles } from './host-key-files.ts';
+import { detectNodeIsolation, isolatedArgv, type NodeIsolation } from './node-isolation.ts';
 import { clusterLayout, type ClusterLayout, type LocalClusterState } from './layout.ts';
 import { allocatePorts } from './port-allocator.ts';
 import { commandLine, descendantsOf, findByEnvironment, isAlive, terminateAll } from './processes.ts';
@@ -55,6 +56,8 @@ export interface LocalProviderOptions {
   logger: Logger;
   /** Path of the OpenSSH server binary. */
   sshdPath?: string;
+  /** How nodes are told apart (see node-isolation.ts); detected on first use when omitted. */
+  isolation?: NodeIsolation;
 }
 
 /**
@@ -71,6 +74,7 @@ export class LocalProvider implements CloudProvider {
   readonly #stateCache = new Map<string, { version: string; state: LocalClusterState }>();
   readonly #pidCache = new Map<string, { atMs: number; pid: number | null }>();
   readonly #hostKeyFiles = new HostKeyFiles();
+  #isolation: Promise<NodeIsolation> | null = null;
 
   constructor(options: LocalProviderOptions) {
     if (/[\s"'\\$`]/.test(options.root)) {
@@ -81,6 +85,21 @@ export class LocalProvider implements CloudProvider {
     this.#options = options;
     this.#sshdPath = options.sshdPath ?? '/usr/sbin/sshd';
     fs.mkdirSync(options.root, { recursive: true });
+  }
+
+  /** How this machine lets nodes be told apart; detected once, then remembered. */
+  isolation(): Promise<NodeIsolation> {
+    this.#isolation ??= this.#options.isolation
+      ? Promise.resolve(this.#options.isolation)
+      : detectNodeIsolation(DAEMON_ENV).then((isolation) => {
+          if (isolation === 'none') {
+            this.#options.logger.warn('local nodes cannot have host names of their own here', {
+              consequence: 'shared memory between ranks is off on local nodes; ranks of a node talk over TCP',
+            });
+          } else this.#options.logger.info('local nodes get host names of their own', { isolation });
+          return isolation;
+        });
+    return this.#isolation;
   }
 
   sizes(): readonly NodeSize[] {
@@ -311,18 +330,28 @@ export class LocalProvider implements CloudProvider {
     if (this.#listenerPid(layout, node.name) !== null) return;
     const files = layout.node(node.name);
     fs.mkdirSync(files.dir, { recursive: true });
+    fs.mkdirSync(files.tmp, { recursive: true, mode: 0o700 });
     if (!fs.existsSync(files.hostKey)) {
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', files.hostKey]);
     }
+    const isolation = await this.isolation();
     writeFileAtomic(
       files.sshdConfig,
-      sshdConfigText(layout, state, node, this.#options.user, sftpServerPath()),
+      sshdConfigText(layout, state, node, this.#options.user, sftpServerPath(), isolation),
     );
     if (this.#options.user.isRoot) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     try {
       // sshd forks into the background and its first process exits at once: the node outlives
       // the bot, like a VM outlives the machine that created it.
-      await run(this.#sshdPath, ['-f', files.sshdConfig, '-E', files.log], { timeout: 10_000 });
+      // In a namespace of its own, the node's host name is its name (see node-isolation.ts).
+      const argv = isolatedArgv(isolation, node.name, [
+        this.#sshdPath,
+        '-f',
+        files.sshdConfig,
+        '-E',
+        files.log,
+      ]);
+      await run(argv[0]!, argv.slice(1), { timeout: 10_000 });
     } catch (error) {
       const log = readTail(files.log);
       throw new MpiboxError(
