@@ -1,17 +1,20 @@
 import fs from 'node:fs';
 
 /**
- * Refuses a signed Slack request seen before. Slack's signature covers the timestamp and the
- * body, and Bolt refuses a timestamp more than five minutes old, so a signature needs
- * remembering until its timestamp is five minutes old.
+ * Refuses a signed Slack request seen before, or stamped outside the window in which a
+ * signature is honoured. Slack's signature covers the timestamp and the body; a timestamp is
+ * honoured from `windowInMs` (five minutes, as Bolt's check) in the past to a minute of clock
+ * skew in the future, and a signature is remembered for as long as its timestamp is honoured.
+ * Bolt itself only refuses old timestamps: one stamped an hour ahead would be honoured for an
+ * hour and five minutes, longer than any memory kept here.
  *
- * Only signatures that Bolt then accepted are remembered (see `admit`): a flood of junk with
+ * Only signatures that then proved genuine are remembered (see `admit`): a flood of junk with
  * made-up signatures cannot push a real one out. Requests still being checked are held too,
  * so a replay racing the original is refused. With a journal file, the remembered signatures
  * survive a restart (a request captured just before it cannot be played after it).
  */
-/** Clock difference between Slack and us that is tolerated. */
-const SKEW_IN_MS = 60_000;
+/** How far ahead of our clock a timestamp may be (Slack's clock and ours differ a little). */
+export const SKEW_IN_MS = 60_000;
 
 export class ReplayGuard {
   /** Accepted signatures and when they may be forgotten (ms). */
@@ -36,30 +39,31 @@ export class ReplayGuard {
   }
 
   /**
-   * Null for a request to refuse: a replay, or a signature that is not exactly `v0=` and 64
-   * hex digits (Bolt would read `v0=<hash>=x` as the same signature, so a replay could
-   * otherwise slip past under a new spelling). Otherwise a ticket: call `accepted()` once
-   * the signature proved genuine, or `rejected()` when it did not.
+   * Null for a request to refuse: a replay; a signature that is not exactly `v0=` and 64 hex
+   * digits (Bolt would read `v0=<hash>=x` as the same signature, so a replay could otherwise
+   * slip past under a new spelling); a timestamp that is not whole seconds in decimal digits
+   * (`Infinity`, `NaN`, `1e10`), older than the window or more than SKEW_IN_MS ahead of our
+   * clock. Otherwise a ticket: call `accepted()` once the signature proved genuine, or
+   * `rejected()` when it did not.
    */
   admit(signature: string | undefined, timestampHeader: string | undefined): Ticket | null {
     if (signature === undefined || !/^v0=[0-9a-f]{64}$/.test(signature)) return null;
+    if (timestampHeader === undefined || !/^[0-9]{1,15}$/.test(timestampHeader)) return null;
     const now = this.#now();
+    const signedAtMs = Number(timestampHeader) * 1000;
+    if (signedAtMs < now - this.#windowInMs || signedAtMs > now + SKEW_IN_MS) return null;
     this.#sweep(now);
     if (this.#seen.has(signature) || this.#pending.has(signature)) return null;
     this.#pending.add(signature);
-    const signedAtMs = Number(timestampHeader) * 1000;
     let settled = false;
     return {
       accepted: () => {
         if (settled) return;
         settled = true;
         this.#pending.delete(signature);
-        // Until Bolt would refuse the timestamp anyway, a minute of clock skew to spare; a
-        // timestamp far from our clock is pulled into the window first.
-        const signedAt = Number.isFinite(signedAtMs)
-          ? Math.min(Math.max(signedAtMs, now - this.#windowInMs), now + SKEW_IN_MS)
-          : now;
-        const expiresAtMs = signedAt + this.#windowInMs + SKEW_IN_MS;
+        // Refused as too old from signedAtMs + window on; a minute more to spare (Bolt's check
+        // rounds to whole seconds, and another clock may judge the same request).
+        const expiresAtMs = signedAtMs + this.#windowInMs + SKEW_IN_MS;
         this.#seen.set(signature, expiresAtMs);
         this.#journal?.append(signature, expiresAtMs);
       },
@@ -78,8 +82,9 @@ export class ReplayGuard {
 
   /**
    * Forgets expired signatures, oldest first, at most once a second, stopping at the first one
-   * still live: expiries follow arrival order within the clock skew, so this costs only what
-   * expired, and the few left a little longer still refuse requests Bolt refuses anyway.
+   * still live: Slack stamps a request as it sends it, so expiries follow arrival order within
+   * a little skew, this costs only what expired, and the few left a little longer only refuse
+   * requests that are refused as too old anyway.
    */
   #sweep(now: number): void {
     if (now < this.#nextSweepAtMs) return;
