@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = new JsonLogger(config.logLevel);
+  keepServingOnStrayErrors(logger);
   try {
     if (config.surface.kind === 'console') {
       await runConsoleMode(config, logger, args.as ?? config.consoleUser ?? os.userInfo().username);
@@ -133,6 +134,18 @@ async function runSlackMode(
   logger.info('mpibox stopping', {});
   await server.stop();
   app.close();
+}
+
+/**
+ * An error that nothing awaited or caught (thrown in a library's own event handler, such as
+ * Socket Mode's on a frame it cannot read) is logged, and the bot keeps serving: Node's default
+ * is to exit, and no request from outside may end the process.
+ */
+function keepServingOnStrayErrors(logger: JsonLogger): void {
+  const describe = (error: unknown) =>
+    error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) };
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', describe(reason)));
+  process.on('uncaughtException', (error) => logger.error('uncaught exception', describe(error)));
 }
 
 function parseArgs(argv: string[]): { as: string | null } | { error: string } {

@@ -89,6 +89,7 @@ function socketFacade(hub: SocketModeHub): FakeSocketMode {
   return {
     appToken: hub.appTokens[0] ?? '',
     send: (envelope) => hub.send(envelope),
+    sendRaw: (frame) => hub.sendRaw(frame),
     connected: (timeoutInMs = 10_000) => hub.connected(timeoutInMs),
     disconnect: (reason = 'refresh_requested') => hub.disconnect(reason),
     connections: hub.connections,

@@ -119,6 +119,19 @@ export async function startSlackBot(
   };
 }
 
+/** Every row of every table of the bot's store: what "the store is unchanged" compares. */
+export function dumpStore(dataDir: string): Record<string, unknown[]> {
+  const db = new Database(path.join(dataDir, 'mpibox.db'), { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[];
+    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all()]));
+  } finally {
+    db.close();
+  }
+}
+
 let describeState: (() => string) | null = null;
 
 /** What `eventually` prints when it gives up (the fake's messages, the bot's log). */

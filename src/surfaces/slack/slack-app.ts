@@ -1,7 +1,13 @@
-import http from 'node:http';
 // Named imports: under Node's ESM loader and under vitest alike (bolt's CommonJS `default`
 // export is the App class, which the two read differently).
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import {
+  App,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+  type Receiver,
+  type SocketModeReceiverOptions,
+} from '@slack/bolt';
 import webApi, { type WebClient } from '@slack/web-api';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -10,21 +16,10 @@ import type { Reply } from '../../services/actor.ts';
 import type { Dispatcher } from '../../services/dispatcher.ts';
 import { homeMessage } from '../../services/home.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
-import { ReplayGuard, type Ticket } from './replay-guard.ts';
+import { judgeRequest } from './request-shape.ts';
+import { startSlackHttpServer } from './slack-http-server.ts';
 
 const EVENTS_PATH = '/slack/events';
-
-/** How a slash command's form body names its command (`command=/mpi`). */
-const COMMAND_PARAM = Buffer.from('&command=');
-
-/** What our server attaches to a request for Bolt's `customPropertiesExtractor`. */
-const TICKET = Symbol('replay ticket');
-const RESPONSE = Symbol('response');
-type TrackedRequest = http.IncomingMessage & {
-  [TICKET]?: Ticket;
-  [RESPONSE]?: http.ServerResponse;
-  rawBody?: Buffer;
-};
 
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
@@ -70,24 +65,15 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           signingSecret: options.transport.signingSecret,
           endpoints: EVENTS_PATH,
           logLevel: LogLevel.WARN,
-          // Bolt calls this for an event only after its signature and timestamp checked out
-          // (not for ssl_check or url_verification): the moment to remember the signature.
-          customPropertiesExtractor: (req) => {
-            const tracked = req as TrackedRequest;
-            tracked[TICKET]?.accepted();
-            // A slash command's answer is JSON, given to Bolt as text (see asJson).
-            const body = tracked.rawBody;
-            if (body && (body.indexOf(COMMAND_PARAM) >= 0 || body.indexOf(COMMAND_PARAM.subarray(1)) === 0))
-              tracked[RESPONSE]?.setHeader('content-type', 'application/json');
-            return {};
-          },
+          // Our server in front verifies every request it hands over (slack-http-server.ts).
+          signatureVerification: false,
         })
       : undefined;
   const app = new App({
     token: options.botToken,
-    ...(receiver
-      ? { receiver }
-      : { socketMode: true, appToken: (options.transport as { appToken: string }).appToken }),
+    receiver:
+      receiver ??
+      checkedSocketReceiver((options.transport as { appToken: string }).appToken, clientOptions, logger),
     clientOptions,
     // Bolt's default in-memory conversation store is unused here, and costs every request a
     // thrown-and-caught Error ("Conversation not found").
@@ -142,7 +128,7 @@ export function createSlackApp(options: SlackSurfaceOptions) {
     app,
     /** Starts listening: an HTTP server that refuses replays, or the Socket Mode connection. */
     async start(): Promise<{ stop(): Promise<void>; port: number | null }> {
-      if (!receiver) {
+      if (!receiver || options.transport.kind !== 'http') {
         await app.start();
         return {
           port: null,
@@ -151,52 +137,15 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           },
         };
       }
-      const guard = new ReplayGuard(() => clock.nowInMs(), {
+      return startSlackHttpServer({
+        receiver,
+        signingSecret: options.transport.signingSecret,
+        path: EVENTS_PATH,
+        port: options.transport.port,
         journalPath: options.replayJournalPath ?? null,
+        clock,
+        logger,
       });
-      const server = http.createServer((req, res) => {
-        const path = req.url?.split('?', 1)[0];
-        if (req.method !== 'POST' || path !== EVENTS_PATH) {
-          res.writeHead(404).end(); // Bolt would throw for anything else, uncaught
-          return;
-        }
-        const ticket = guard.admit(
-          header(req, 'x-slack-signature'),
-          header(req, 'x-slack-request-timestamp'),
-        );
-        if (!ticket) {
-          logger.warn('replayed slack request refused', { url: req.url });
-          res.writeHead(401).end();
-          return;
-        }
-        // Accepted once Bolt verified the signature (see customPropertiesExtractor); a request
-        // that ends without that (401, ssl_check, a dropped connection) leaves nothing behind,
-        // so a flood of made-up signatures cannot push real ones out.
-        // On the request itself (a WeakMap per request made garbage collection cost more).
-        const tracked = req as TrackedRequest;
-        tracked[TICKET] = ticket;
-        tracked[RESPONSE] = res;
-        res.once('close', () => ticket.rejected());
-        try {
-          receiver.requestListener(req, res);
-        } catch (error) {
-          logger.warn('slack request not handled', { url: req.url, error });
-          if (!res.headersSent) res.writeHead(404).end();
-        }
-      });
-      const port = options.transport.kind === 'http' ? options.transport.port : 0;
-      await new Promise<void>((resolve) => server.listen(port, resolve));
-      const address = server.address();
-      return {
-        port: typeof address === 'object' && address ? address.port : port,
-        stop: () =>
-          new Promise((resolve) =>
-            server.close(() => {
-              guard.close();
-              resolve();
-            }),
-          ),
-      };
     },
   };
 }
@@ -273,7 +222,38 @@ function expireDeadlines(): void {
   }
 }
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+/**
+ * Socket Mode's receiver, handing Bolt only envelopes whose payload is a request mpibox serves
+ * (see request-shape.ts). The others are acked empty, so Slack does not send them again: Bolt
+ * would throw on a `null` payload, and our listeners would store a click without a user.
+ */
+function checkedSocketReceiver(
+  appToken: string,
+  clientOptions: NonNullable<SocketModeReceiverOptions['installerOptions']>['clientOptions'],
+  logger: Logger,
+): Receiver {
+  const inner = new SocketModeReceiver({
+    appToken,
+    logLevel: LogLevel.WARN,
+    installerOptions: { clientOptions },
+    // A frame without an envelope id (junk) has nothing to acknowledge.
+    customPropertiesExtractor: (args) => ({ envelopeId: args.envelope_id as unknown }),
+  });
+  return {
+    init: (app) => {
+      // The receiver calls nothing of the app but processEvent (Bolt 5).
+      const checked: Pick<App, 'processEvent'> = {
+        processEvent: async (event) => {
+          const verdict = judgeRequest(event.body as unknown);
+          if (verdict.kind === 'serve') return app.processEvent(event);
+          if (verdict.kind === 'malformed')
+            logger.warn('malformed slack request refused', { problem: verdict.problem, transport: 'socket' });
+          if (typeof event.customProperties?.envelopeId === 'string') await event.ack();
+        },
+      };
+      inner.init(checked as App);
+    },
+    start: () => inner.start(),
+    stop: () => inner.stop(),
+  };
 }

@@ -12,7 +12,7 @@ const ANSWERED_IN_ACK = ['view_submission', 'block_suggestion'];
  */
 export function acceptsResponsePayload({ type, payload }: SocketEnvelopeInput): boolean {
   if (type === 'slash_commands') return true;
-  return type === 'interactive' && ANSWERED_IN_ACK.includes(String(payload.type));
+  return type === 'interactive' && isObject(payload) && ANSWERED_IN_ACK.includes(String(payload.type));
 }
 
 /**

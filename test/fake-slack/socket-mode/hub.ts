@@ -106,6 +106,12 @@ export class SocketModeHub {
     });
   }
 
+  sendRaw(frame: string): void {
+    const connection = this.#open.at(-1);
+    if (!connection) throw new Error('fake Slack: no Socket Mode connection is open');
+    connection.ws.sendText(frame);
+  }
+
   connected(timeoutInMs: number): Promise<SocketConnectionRecord> {
     const open = this.#open.at(-1);
     if (open) return Promise.resolve(open.record);

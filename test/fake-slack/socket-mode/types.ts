@@ -6,9 +6,10 @@ export interface SocketEnvelopeInput {
   type: SocketEnvelopeType;
   /**
    * The payload Slack would have POSTed over HTTP: `slashCommandPayload(…)`,
-   * `blockActionPayload(…)` or an Events API wrapper such as `appHomeOpenedEvent(…)`.
+   * `blockActionPayload(…)` or an Events API wrapper such as `appHomeOpenedEvent(…)`; or
+   * anything else, to see what the app makes of a payload Slack would never send.
    */
-  payload: Record<string, unknown>;
+  payload: unknown;
 }
 
 /** An acknowledgement as the app sent it. */
@@ -70,6 +71,11 @@ export interface FakeSocketMode {
    * no connection is open, or when no ack comes within 3 seconds (Slack's deadline).
    */
   send(envelope: SocketEnvelopeInput): Promise<SocketAck>;
+  /**
+   * Writes `frame` as is on the newest open connection (junk: not JSON, `null`, an envelope the
+   * app's client cannot even read); no ack is awaited. Throws when no connection is open.
+   */
+  sendRaw(frame: string): void;
   /** Resolves when a connection is open (hello sent), at once if one already is. */
   connected(timeoutInMs?: number): Promise<SocketConnectionRecord>;
   /** Sends `{type: 'disconnect', reason}` on every open connection, as Slack does before recycling one. */
