@@ -50,6 +50,26 @@ const BAD_INPUTS: BadInput[] = [
   { name: 'a negative count', input: 'up -3', says: /Node count `-3` must be a whole number/ },
   { name: 'a count above the max', input: 'up 17', says: /`17` is more than the maximum of 16 nodes/ },
   { name: 'a huge count', input: 'up 99999999999999999999999', says: /maximum of 16 nodes/ },
+  {
+    name: 'a 400-digit count',
+    input: `up ${'9'.repeat(400)} demo`,
+    says: /^Node count `9{39}…` is more than the maximum of 16 nodes per cluster\.$/,
+  },
+  {
+    name: 'a 400-digit count to resize',
+    input: `resize demo 1${'0'.repeat(399)}`,
+    says: /^Node count `10{38}…` is more than the maximum of 16 nodes per cluster\.$/,
+  },
+  {
+    name: 'a 400-digit rank count',
+    input: `run -n ${'7'.repeat(400)} -- hostname`,
+    says: /^Rank count `7{39}…` must be a whole number from 1 to 4096\.$/,
+  },
+  {
+    name: 'a count of zeros',
+    input: 'up 000',
+    says: /^Node count `000` must be a whole number from 1 to 16\.$/,
+  },
   { name: 'a float count', input: 'up 2.5', says: /Node count `2\.5` must be a whole number/ },
   { name: 'a hex count', input: 'up 0x10', says: /Node count `0x10`/ },
   { name: 'an exponent count', input: 'up 1e1', says: /Node count `1e1`/ },
@@ -109,6 +129,26 @@ const BAD_INPUTS: BadInput[] = [
     says: /invisible or control character \(U\+200B\)/,
   },
   { name: 'a bidi override', input: 'status \u202ealpha', says: /U\+202E/ },
+  {
+    name: 'a name with a soft hyphen',
+    input: '/mpi up 2 de\u00admo',
+    says: /^The command contains an invisible or control character \(U\+00AD\) in `de\\u00ADmo`; please retype it\.$/,
+  },
+  {
+    name: 'a line ending in U+FEFF',
+    input: '/mpi list\ufeff',
+    says: /^The command contains an invisible or control character \(U\+FEFF\) in `list\\uFEFF`; please retype it\.$/,
+  },
+  {
+    name: 'a line starting with U+FEFF',
+    input: '\ufeff/mpi up 2 demo',
+    says: /invisible or control character \(U\+FEFF\) in `\\uFEFF\/mpi`/,
+  },
+  {
+    name: 'an invisible tag character',
+    input: 'status alpha\u{e0041}',
+    says: /\(U\+E0041\) in `alpha\\u\{E0041\}`/,
+  },
   { name: 'a NUL byte', input: 'status alpha\u0000', says: /control character \(U\+0000\)/ },
   { name: 'an escape sequence', input: 'list \u001b[2J', says: /U\+001B/ },
   // flags and arguments

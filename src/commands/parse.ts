@@ -16,10 +16,25 @@ export { usageText } from './usage.ts';
 
 /** Longer than any command we take (a 16384-bit RSA key line is about 2,800 characters). */
 const MAX_COMMAND_CHARS = 10_000;
-/** Control characters other than tab and line breaks, plus invisible zero-width and bidi marks. */
-const FORBIDDEN_CHAR =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+/**
+ * Control characters other than tab and line breaks, and every format character: zero-width
+ * and bidi marks, soft hyphens, U+FEFF. None belongs in a command, and each can make a word
+ * look valid when it is not.
+ */
+const FORBIDDEN_CHAR = /(?![\t\n\r])[\p{Cc}\p{Cf}]/u;
+/** Whitespace as every surface trims it: JavaScript's `\s` without U+FEFF (see trimCommandText). */
+const TRIMMED = /^[^\S\ufeff]+|[^\S\ufeff]+$/g;
 const HELP_FLAGS = ['--help', '-h'];
+
+/**
+ * The one normalization every surface applies to a command line (the console to each line,
+ * parseCommand to Slack's text): surrounding whitespace goes. U+FEFF is not whitespace here,
+ * though `trim()` and `\s` count it as such: it stays, to be refused like any invisible
+ * character, so a line ending in it is refused on every surface alike.
+ */
+export function trimCommandText(text: string): string {
+  return text.replace(TRIMMED, '');
+}
 
 export function parseCommand(text: string, limits: CommandLimits): ParseResult {
   let input: string;
@@ -93,16 +108,18 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
       usageText(),
     );
   }
-  const source = raw.replace(/^\s*\/mpi(?=\s|$)/i, '');
+  const trimmed = trimCommandText(raw);
+  const source = trimmed.replace(/^\s*\/mpi(?=\s|$)/i, '');
   const { words, rest } = tokenize(source);
   // The command after `run … --` is the user's own shell line, checked only by the verb's schema.
-  // `rest` is a suffix of `raw`, so the words before it are still checked here.
+  // `rest` is a suffix of `trimmed`, so the words before it are still checked here.
   const verbatim = rest !== null && takesVerbatimRest(words) ? rest : '';
-  const forbidden = FORBIDDEN_CHAR.exec(raw.slice(0, raw.length - verbatim.length));
+  const checked = trimmed.slice(0, trimmed.length - verbatim.length);
+  const forbidden = FORBIDDEN_CHAR.exec(checked);
   if (forbidden) {
     const codePoint = `U+${forbidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     return failure(
-      `The command contains an invisible or control character (${codePoint}); please retype it.`,
+      `The command contains an invisible or control character (${codePoint}) in ${quote(wordAround(checked, forbidden.index, forbidden[0].length))}; please retype it.`,
       usageText(),
     );
   }
@@ -128,6 +145,22 @@ function parse(raw: string, limits: CommandLimits): ParseResult {
   const detail = issue?.message ?? 'is not valid';
   const message = label && typeof token === 'string' ? `${label} ${quote(token)} ${detail}.` : detail;
   return failure(message, usageText(topicOf(spec)));
+}
+
+/**
+ * The word around offset `at`, for the echo: up to 20 characters either side, not across
+ * whitespace other than U+FEFF (which counts as whitespace to `\s` but is what we show).
+ */
+function wordAround(text: string, at: number, length: number): string {
+  const isSpace = (char: string | undefined) => char !== undefined && /^[^\S\ufeff]$/.test(char);
+  let start = at;
+  while (start > 0 && at - start < 20 && !isSpace(text[start - 1])) start -= 1;
+  let end = at + length;
+  while (end < text.length && end - at < 20 + length && !isSpace(text[end])) end += 1;
+  // Never half a surrogate pair at either edge.
+  if (/[\udc00-\udfff]/.test(text[start] ?? '') && start < at) start += 1;
+  if (/[\ud800-\udbff]/.test(text[end - 1] ?? '') && end > at + length) end -= 1;
+  return text.slice(start, end);
 }
 
 /** Whether the leading words name a verb that takes a verbatim command after `--`. */

@@ -74,19 +74,21 @@ export const runCommandSchema = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-/** A whole number from plain decimal digits: 1..max. No signs, hex, exponents or fractions. */
+/**
+ * A whole number from plain decimal digits: 1..max. No signs, hex, exponents or fractions.
+ * The digits are compared as text first, so 400 of them are "more than the maximum", never a
+ * number that overflowed to Infinity.
+ */
 function countSchema(max: number, tooMany?: string) {
   const rule = `must be a whole number from 1 to ${max}`;
-  return z
-    .string()
-    .regex(/^[0-9]+$/, { error: rule })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1, { error: rule })
-        .max(max, { error: tooMany ?? rule }),
-    );
+  return z.string().transform((text, ctx) => {
+    const digits = /^[0-9]+$/.test(text) ? text.replace(/^0+(?=.)/, '') : null;
+    const value = digits !== null && digits.length <= String(max).length ? Number(digits) : null;
+    if (value !== null && value >= 1 && value <= max) return value;
+    const message = digits !== null && digits !== '0' ? (tooMany ?? rule) : rule;
+    ctx.issues.push({ code: 'custom', message, input: text });
+    return z.NEVER;
+  });
 }
 
 export const clusterNameSchema = z.string().regex(CLUSTER_NAME_PATTERN, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeHarness } from '../../test/fakes/harness.ts';
+import { makeHarness, snapshot } from '../../test/fakes/harness.ts';
 
 describe('ClusterService', () => {
   it('creates a cluster: a card that ends ready with ssh lines and the machinefile, usage opened per node', async () => {
@@ -34,15 +34,59 @@ describe('ClusterService', () => {
     expect(second.message.text).toMatch(/ready/);
   });
 
-  it('refuses a taken name with a different spec, and names a cluster when none is given', async () => {
+  it('refuses a name taken in another channel, and names a cluster when none is given', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 2 demo');
 
-    const taken = await h.run('UBOB', '/mpi up 3 demo');
+    const taken = await h.run('UBOB', '/mpi up 2 demo', 'C2');
     await h.run('UBOB', '/mpi up 1');
 
-    expect(taken.message.text).toMatch(/name `demo` is taken/);
+    expect(taken.message.text).toBe(
+      'The name `demo` is taken by a live cluster in another channel; pick another name.',
+    );
     expect(h.store.findLiveClusterByName('mpi-1')?.ownerId).toBe('UBOB');
+  });
+
+  // `up NAME` again in the same channel with another spec: say what exists, change nothing.
+  const otherSpecs: [input: string, answer: string][] = [
+    [
+      '/mpi up 2 demo --spot',
+      'A cluster named `demo` already exists in this channel with 2 × local (not spot), not the ' +
+        '2 × local (spot) you asked for; nothing was changed. Use `/mpi down demo` first to replace it, ' +
+        'or pick another name.',
+    ],
+    [
+      '/mpi up 1 demo',
+      'A cluster named `demo` already exists in this channel with 2 × local, not the 1 × local you ' +
+        'asked for; nothing was changed. Use `/mpi resize demo 1` to change its node count, ' +
+        '`/mpi down demo` first to replace it, or pick another name.',
+    ],
+    [
+      '/mpi up 2 demo --size big',
+      'A cluster named `demo` already exists in this channel with 2 × local, not the 2 × big you ' +
+        'asked for; nothing was changed. Use `/mpi down demo` first to replace it, or pick another name.',
+    ],
+    [
+      '/mpi up 3 demo --size big --spot',
+      'A cluster named `demo` already exists in this channel with 2 × local (not spot), not the ' +
+        '3 × big (spot) you asked for; nothing was changed. Use `/mpi down demo` first to replace it, ' +
+        'or pick another name.',
+    ],
+  ];
+
+  it.each(otherSpecs)('answers %s, when demo exists, with how it differs', async (input, answer) => {
+    const h = makeHarness();
+    await h.run('UALICE', '/mpi up 2 demo');
+    const before = snapshot(h.store, ['UALICE'], ['C1']);
+    const chatCalls = h.chat.calls.length;
+
+    const reply = await h.run('UALICE', input);
+
+    expect(reply).toEqual({ visibility: 'ephemeral', message: expect.objectContaining({ text: answer }) });
+    expect(snapshot(h.store, ['UALICE'], ['C1'])).toBe(before);
+    expect(h.provider.calls.filter((call) => call.startsWith('create'))).toHaveLength(1);
+    expect(h.chat.calls.length).toBe(chatCalls);
+    expect(h.store.listAudit(1)[0]).toMatchObject({ text: input, result: 'conflict' });
   });
 
   it('lets only the owner or an admin resize or down', async () => {

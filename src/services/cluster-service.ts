@@ -57,17 +57,27 @@ export class ClusterService {
     const size = request.size ?? provider.sizes()[0]?.name ?? 'default';
     const name = request.name ?? this.#freeName();
     const existing = store.findLiveClusterByName(name);
-    if (
-      existing &&
-      existing.channelId === actor.channelId &&
-      existing.nodeCount === request.nodes &&
-      existing.size === size
-    ) {
+    if (existing && existing.channelId !== actor.channelId)
+      throw new MpiboxError('conflict', 'name taken', { name, otherChannel: true });
+    if (existing) {
+      const same =
+        existing.nodeCount === request.nodes && existing.size === size && existing.spot === request.spot;
+      // A different spec is refused, not silently answered with the existing card.
+      if (!same) {
+        throw new MpiboxError('conflict', 'name taken here', {
+          name,
+          existingNodes: existing.nodeCount,
+          existingSize: existing.size,
+          existingSpot: existing.spot,
+          nodes: request.nodes,
+          size,
+          spot: request.spot,
+        });
+      }
       // Idempotent: the same `up` twice does not make two clusters.
       await this.#deps.tracker.waitFor(existing.id);
       return this.status(actor, { name });
     }
-    if (existing) throw new MpiboxError('conflict', 'name taken', { name, channelId: existing.channelId });
     if (!provider.sizes().some((candidate) => candidate.name === size)) {
       throw new MpiboxError('bad-input', 'unknown size', {
         size,

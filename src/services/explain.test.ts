@@ -26,4 +26,13 @@ describe('explain', () => {
       'The cloud reported a problem: ssh connection failed (10.0.0.4:22). Try again, or ask an admin to check the bot log.',
     );
   });
+
+  it('says where a taken name lives: another channel, or (a race with the store) just taken', () => {
+    expect(explain(new MpiboxError('conflict', 'name taken', { name: 'demo', otherChannel: true }))).toBe(
+      'The name `demo` is taken by a live cluster in another channel; pick another name.',
+    );
+    expect(
+      explain(new MpiboxError('conflict', 'a live cluster already has this name', { name: 'demo' })),
+    ).toBe('The name `demo` is taken by a live cluster; pick another name.');
+  });
 });

@@ -22,13 +22,14 @@ export function explain(error: unknown): string {
         ? 'There is no cluster in this channel. Create one with `/mpi up <nodes> [name]`.'
         : `This channel has ${f.count} clusters (${f.names}); say which one, e.g. \`/mpi status ${String(f.names).split(', ')[0]}\`.`;
     case 'conflict':
+      if (f.existingNodes !== undefined) return sameNameHere(f);
       if (f.jobs)
         return `\`${f.name}\` cannot shrink to ${f.nodes} node(s) now: ${f.jobs}. Wait for them to end or cancel them (\`/mpi cancel <job>\`), then resize.`;
       if (f.fingerprint)
         return `The key \`${f.fingerprint}\` is already registered${f.mine ? ' to you' : ' by someone else'}.`;
       if (f.state) return `\`${f.name}\` is ${f.state} right now; try again when it is ready.`;
       if (f.name)
-        return `The name \`${f.name}\` is taken by a live cluster${f.channelId ? ' in another channel' : ''}; pick another name.`;
+        return `The name \`${f.name}\` is taken by a live cluster${f.otherChannel ? ' in another channel' : ''}; pick another name.`;
       return `That conflicts with the current state: ${error.message}.`;
     case 'forbidden':
       if (f.policy) return error.message;
@@ -50,6 +51,23 @@ export function explain(error: unknown): string {
     case 'internal':
       return 'Something went wrong inside mpibox; the details are in the bot log.';
   }
+}
+
+/**
+ * `up NAME` where NAME already exists in this channel with another spec: what it has, what was
+ * asked, and the way out (resize when only the node count differs).
+ */
+function sameNameHere(f: Readonly<Record<string, string | number | boolean>>): string {
+  const spotDiffers = f.existingSpot !== f.spot;
+  const spec = (nodes: unknown, size: unknown, spot: unknown) =>
+    `${nodes} × ${size}${spotDiffers ? (spot ? ' (spot)' : ' (not spot)') : ''}`;
+  const onlyNodes = !spotDiffers && f.existingSize === f.size;
+  const resize = onlyNodes ? `\`/mpi resize ${f.name} ${f.nodes}\` to change its node count, ` : '';
+  return (
+    `A cluster named \`${f.name}\` already exists in this channel with ${spec(f.existingNodes, f.existingSize, f.existingSpot)}, ` +
+    `not the ${spec(f.nodes, f.size, f.spot)} you asked for; nothing was changed. ` +
+    `Use ${resize}\`/mpi down ${f.name}\` first to replace it, or pick another name.`
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import readline from 'node:readline';
+import { trimCommandText } from '../../commands/index.ts';
 import type { Dispatcher } from '../../services/dispatcher.ts';
 import type { Actor } from '../../services/actor.ts';
 import type { ConsoleChat } from './console-chat.ts';
@@ -20,7 +21,9 @@ export interface ConsoleSurfaceOptions {
 export async function runConsole(options: ConsoleSurfaceOptions): Promise<void> {
   const lines = readline.createInterface({ input: options.input, terminal: false });
   for await (const raw of lines) {
-    const line = raw.trim();
+    // The same trim as every surface's: `raw.trim()` would drop a trailing U+FEFF that the
+    // same text over Slack is refused for.
+    const line = trimCommandText(raw);
     if (line === '' || line.startsWith('#')) continue;
     if (options.echo) options.write(`> ${line}\n`);
     if (!/^\/mpi(\s|$)/.test(line)) {
