@@ -23,6 +23,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
+  if (config.mode === 'azure') {
+    // The settings are read and checked (above); the provider that acts on them is being built.
+    process.stderr.write(
+      'mpibox: the Azure provider is not complete in this build; unset AZURE_SUBSCRIPTION_ID to use the local provider\n',
+    );
+    return 2;
+  }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = acquirePidLock(config.dataDir);
   if ('heldBy' in lock) {

@@ -83,3 +83,78 @@ describe('loadConfig', () => {
     expect(notJson.ok ? '' : notJson.message).toMatch(/not valid JSON/);
   });
 });
+
+describe('loadConfig for Azure', () => {
+  const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
+
+  it('selects Azure by AZURE_SUBSCRIPTION_ID, with the documented defaults', () => {
+    const result = loadConfig(
+      {
+        AZURE_SUBSCRIPTION_ID: SUBSCRIPTION,
+        AZURE_LOCATION: 'eastus',
+        AZURE_SSH_SOURCE: '203.0.113.0/24, 198.51.100.7/32',
+      },
+      '/x',
+    );
+
+    expect(result.ok && result.config.mode).toBe('azure');
+    expect(result.ok && result.config.azure).toEqual({
+      subscriptionId: SUBSCRIPTION,
+      location: 'eastus',
+      vmSize: 'Standard_HB120rs_v3',
+      vmSizes: ['Standard_HB120rs_v3'],
+      image: { publisher: 'microsoft-dsvm', offer: 'ubuntu-hpc', sku: '2204', version: 'latest' },
+      sshSources: ['203.0.113.0/24', '198.51.100.7/32'],
+      adminUsername: 'mpiboxadmin',
+      jobUsername: 'mpi',
+      cloud: 'AzurePublicCloud',
+      resourceManagerEndpoint: 'https://management.azure.com',
+      spotMaxPricePerHour: -1,
+    });
+  });
+
+  it('takes the sovereign cloud’s endpoint, or the override', () => {
+    const base = {
+      AZURE_SUBSCRIPTION_ID: SUBSCRIPTION,
+      AZURE_LOCATION: 'usgovvirginia',
+      AZURE_SSH_SOURCE: '10.0.0.0/8',
+    };
+
+    const gov = loadConfig({ ...base, AZURE_CLOUD: 'AzureUSGovernment' }, '/x');
+    const stack = loadConfig({ ...base, AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:8443/' }, '/x');
+
+    expect(gov.ok && gov.config.azure?.resourceManagerEndpoint).toBe('https://management.usgovcloudapi.net');
+    expect(stack.ok && stack.config.azure?.resourceManagerEndpoint).toBe('https://127.0.0.1:8443');
+  });
+
+  it('requires a location and the SSH sources, refuses bad values, and reports them all at once', () => {
+    const result = loadConfig(
+      {
+        AZURE_SUBSCRIPTION_ID: SUBSCRIPTION,
+        AZURE_VM_SIZES: 'Standard_HB176rs_v4,hb120',
+        AZURE_ADMIN_USERNAME: 'admin',
+        AZURE_IMAGE: 'ubuntu',
+        AZURE_SPOT_MAX_PRICE: '0',
+      },
+      '/x',
+    );
+
+    const message = result.ok ? '' : result.message;
+    expect(message).toMatch(/AZURE_VM_SIZES: "hb120" is not a VM size/);
+    expect(message).toMatch(/AZURE_ADMIN_USERNAME: reserved/);
+    expect(message).toMatch(/AZURE_IMAGE: publisher:offer:sku:version/);
+    expect(message).toMatch(/AZURE_SPOT_MAX_PRICE/);
+    const second = loadConfig({ AZURE_SUBSCRIPTION_ID: SUBSCRIPTION, AZURE_SSH_SOURCE: '0.0.0.0/33' }, '/x');
+    expect(second.ok ? '' : second.message).toMatch(/AZURE_SSH_SOURCE: "0.0.0.0\/33" is not an IPv4 CIDR/);
+    const third = loadConfig({ AZURE_SUBSCRIPTION_ID: SUBSCRIPTION }, '/x');
+    expect(third.ok ? '' : third.message).toMatch(
+      /AZURE_LOCATION: required[\s\S]*AZURE_SSH_SOURCE: required/,
+    );
+  });
+
+  it('refuses Azure settings without a subscription rather than ignoring them', () => {
+    const result = loadConfig({ AZURE_LOCATION: 'eastus' }, '/x');
+
+    expect(result.ok ? '' : result.message).toMatch(/AZURE_LOCATION: set AZURE_SUBSCRIPTION_ID/);
+  });
+});

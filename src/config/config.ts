@@ -16,6 +16,69 @@ const csv = z.string().transform((text) =>
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
+/** Azure VM size names: `Standard_` and letters, digits, underscores (Standard_HB120rs_v3). */
+const vmSize = z
+  .string()
+  .regex(/^(Standard|Basic)_[A-Za-z0-9_-]{1,40}$/, 'a VM size such as Standard_HB120rs_v3');
+
+/**
+ * Names Azure refuses as a VM admin user (its published list), and names that would clash
+ * with the image's own accounts.
+ */
+export const RESERVED_USER_NAMES: ReadonlySet<string> = new Set([
+  '1',
+  '123',
+  'a',
+  'actuser',
+  'adm',
+  'admin',
+  'admin1',
+  'admin2',
+  'administrator',
+  'aspnet',
+  'backup',
+  'console',
+  'david',
+  'guest',
+  'john',
+  'owner',
+  'root',
+  'server',
+  'sql',
+  'support',
+  'support_388945a0',
+  'sys',
+  'test',
+  'test1',
+  'test2',
+  'test3',
+  'user',
+  'user1',
+  'user2',
+  'user3',
+  'user4',
+  'user5',
+  'daemon',
+  'bin',
+  'nobody',
+  'sshd',
+  'ubuntu',
+]);
+
+/** A Linux login name Azure accepts: lowercase, digits, - and _, not reserved. */
+const linuxUser = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Linux user name: lowercase letters, digits, - and _, at most 32')
+  .refine((name) => !RESERVED_USER_NAMES.has(name), 'reserved by Azure or the image; pick another name');
+
+/** `a.b.c.d/n` with each part in range. */
+function isIpv4Cidr(text: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!match) return false;
+  const [, a, b, c, d, bits] = match.map(Number);
+  return [a, b, c, d].every((part) => part !== undefined && part <= 255) && bits !== undefined && bits <= 32;
+}
+
 const EnvSchema = z.object({
   MPIBOX_DATA_DIR: z.string().min(1).default('./.mpibox'),
   MPIBOX_ADMINS: csv.default([]),
@@ -50,7 +113,73 @@ const EnvSchema = z.object({
   MPIBOX_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
   /** JSON: per-channel policy, e.g. {"C123":{"verbs":["status","list","run"],"maxNodes":4}}. */
   MPIBOX_CHANNEL_POLICY: z.string().optional(),
-  AZURE_SUBSCRIPTION_ID: z.string().uuid().optional(),
+  /** Its presence selects the Azure provider. */
+  AZURE_SUBSCRIPTION_ID: z.guid('a subscription id: a GUID like 00000000-0000-0000-0000-000000000000').optional(),
+  AZURE_LOCATION: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{2,39}$/, 'a region name such as eastus or westeurope')
+    .optional(),
+  AZURE_VM_SIZE: vmSize.default('Standard_HB120rs_v3'),
+  /** Sizes users may pick with --size; the default size is always allowed. */
+  AZURE_VM_SIZES: z
+    .string()
+    .transform((text, context) => {
+      const sizes = text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+      for (const size of sizes) {
+        if (!vmSize.safeParse(size).success)
+          context.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(size)} is not a VM size such as Standard_HB120rs_v3`,
+          });
+      }
+      return sizes;
+    })
+    .optional(),
+  AZURE_IMAGE: z
+    .string()
+    .regex(
+      /^[\w.-]+:[\w.-]+:[\w.-]+:[\w.-]+$/,
+      'publisher:offer:sku:version, e.g. microsoft-dsvm:ubuntu-hpc:2204:latest',
+    )
+    .default('microsoft-dsvm:ubuntu-hpc:2204:latest'),
+  /** CIDRs allowed to reach SSH; required with Azure (never the whole internet by default). */
+  AZURE_SSH_SOURCE: z
+    .string()
+    .transform((text, context) => {
+      const cidrs = text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+      if (cidrs.length === 0)
+        context.addIssue({ code: 'custom', message: 'at least one CIDR, e.g. 203.0.113.0/24' });
+      for (const cidr of cidrs) {
+        if (!isIpv4Cidr(cidr))
+          context.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.0/24`,
+          });
+      }
+      return cidrs;
+    })
+    .optional(),
+  AZURE_ADMIN_USERNAME: linuxUser.default('mpiboxadmin'),
+  AZURE_JOB_USERNAME: linuxUser.default('mpi'),
+  AZURE_CLOUD: z
+    .enum(['AzurePublicCloud', 'AzureUSGovernment', 'AzureChinaCloud'])
+    .default('AzurePublicCloud'),
+  /** Overrides the ARM base URL (Azure Stack Hub, private clouds, tests). */
+  AZURE_RESOURCE_MANAGER_ENDPOINT: z.string().url().optional(),
+  /** Spot clusters: the most to pay per node-hour in USD; -1 pays up to the on-demand price. */
+  AZURE_SPOT_MAX_PRICE: z.coerce
+    .number()
+    .refine(
+      (price) => price === -1 || (price > 0 && price < 1000),
+      '-1 (up to on-demand) or a price in USD per hour',
+    )
+    .default(-1),
 });
 
 const ChannelPolicySchema = z.record(
@@ -76,11 +205,44 @@ export type Surface =
     };
 
 /** Which cloud the bot uses. */
-export type Mode = 'local';
+export type Mode = 'local' | 'azure';
+
+/** Azure settings; present exactly when `mode` is azure. */
+export interface AzureConfig {
+  subscriptionId: string;
+  /** Region every cluster is created in, e.g. eastus. */
+  location: string;
+  /** Default VM size of a node. */
+  vmSize: string;
+  /** Sizes `--size` may name (the default first). */
+  vmSizes: string[];
+  /** Marketplace image reference. */
+  image: { publisher: string; offer: string; sku: string; version: string };
+  /** CIDRs the NSG lets reach SSH. */
+  sshSources: string[];
+  /** The bot's own login on the nodes (only the bot's key, sudo). */
+  adminUsername: string;
+  /** The team's login (the channel users' keys, no sudo). */
+  jobUsername: string;
+  cloud: 'AzurePublicCloud' | 'AzureUSGovernment' | 'AzureChinaCloud';
+  /** ARM base URL: the cloud's, or AZURE_RESOURCE_MANAGER_ENDPOINT. */
+  resourceManagerEndpoint: string;
+  /** Spot max price in USD per node-hour; -1 for up to the on-demand price. */
+  spotMaxPricePerHour: number;
+}
+
+/** ARM endpoints of the sovereign clouds. */
+const ARM_ENDPOINTS: Record<AzureConfig['cloud'], string> = {
+  AzurePublicCloud: 'https://management.azure.com',
+  AzureUSGovernment: 'https://management.usgovcloudapi.net',
+  AzureChinaCloud: 'https://management.chinacloudapi.cn',
+};
 
 export interface Config {
-  /** local: the local provider (no Azure settings given). */
+  /** local: the local provider (no Azure settings given); azure: AZURE_SUBSCRIPTION_ID set. */
   mode: Mode;
+  /** Azure settings when mode is azure, else null. */
+  azure: AzureConfig | null;
   /** Console without Slack tokens; Slack over Socket Mode with an app token, else over HTTP. */
   surface: Surface;
   /** Per-channel policy by channel id. */
@@ -125,11 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   }
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.AZURE_SUBSCRIPTION_ID !== undefined) {
-    problems.push(
-      '- AZURE_SUBSCRIPTION_ID: the Azure provider is not in this build yet; unset AZURE_* to use the local provider',
-    );
-  }
+  const azure = pickAzure(e, problems);
   const surface = pickSurface(e, problems);
   const channelPolicy = parsePolicy(e.MPIBOX_CHANNEL_POLICY, problems);
   if (problems.length > 0)
@@ -138,7 +296,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   return {
     ok: true,
     config: {
-      mode: 'local',
+      mode: azure ? 'azure' : 'local',
+      azure,
       surface,
       channelPolicy,
       dataDir,
@@ -156,6 +315,48 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       logLevel: e.MPIBOX_LOG_LEVEL,
       consoleUser: e.USER ?? null,
     },
+  };
+}
+
+/** Azure settings when AZURE_SUBSCRIPTION_ID is set; other AZURE_* settings without it are an error. */
+function pickAzure(e: z.infer<typeof EnvSchema>, problems: string[]): AzureConfig | null {
+  if (e.AZURE_SUBSCRIPTION_ID === undefined) {
+    const stray = (
+      ['AZURE_LOCATION', 'AZURE_SSH_SOURCE', 'AZURE_VM_SIZES', 'AZURE_RESOURCE_MANAGER_ENDPOINT'] as const
+    ).filter((key) => e[key] !== undefined);
+    if (stray.length > 0)
+      problems.push(
+        `- ${stray.join(', ')}: set AZURE_SUBSCRIPTION_ID to use Azure, or unset these for the local provider`,
+      );
+    return null;
+  }
+  if (e.AZURE_LOCATION === undefined)
+    problems.push('- AZURE_LOCATION: required with AZURE_SUBSCRIPTION_ID (e.g. eastus)');
+  if (e.AZURE_SSH_SOURCE === undefined)
+    problems.push(
+      '- AZURE_SSH_SOURCE: required with AZURE_SUBSCRIPTION_ID: the CIDRs allowed to reach SSH (e.g. 203.0.113.0/24); mpibox never opens SSH to the whole internet by default',
+    );
+  if (e.AZURE_ADMIN_USERNAME === e.AZURE_JOB_USERNAME)
+    problems.push(
+      '- AZURE_JOB_USERNAME: must differ from AZURE_ADMIN_USERNAME (the bot and the team have separate logins)',
+    );
+  const [publisher = '', offer = '', sku = '', version = ''] = e.AZURE_IMAGE.split(':');
+  const vmSizes = [e.AZURE_VM_SIZE, ...(e.AZURE_VM_SIZES ?? []).filter((size) => size !== e.AZURE_VM_SIZE)];
+  return {
+    subscriptionId: e.AZURE_SUBSCRIPTION_ID,
+    location: e.AZURE_LOCATION ?? '',
+    vmSize: e.AZURE_VM_SIZE,
+    vmSizes,
+    image: { publisher, offer, sku, version },
+    sshSources: e.AZURE_SSH_SOURCE ?? [],
+    adminUsername: e.AZURE_ADMIN_USERNAME,
+    jobUsername: e.AZURE_JOB_USERNAME,
+    cloud: e.AZURE_CLOUD,
+    resourceManagerEndpoint: (e.AZURE_RESOURCE_MANAGER_ENDPOINT ?? ARM_ENDPOINTS[e.AZURE_CLOUD]).replace(
+      /\/+$/,
+      '',
+    ),
+    spotMaxPricePerHour: e.AZURE_SPOT_MAX_PRICE,
   };
 }
 
