@@ -32,6 +32,7 @@ export function buildApp(
     slotsPerNode: config.localSlotsPerNode,
     user: { name: os.userInfo().username, isRoot: process.getuid?.() === 0 },
     botPublicKey: botKey.publicKey,
+    launcher: config.localMpiexec,
     shell,
     clock,
     logger,
@@ -53,7 +54,6 @@ export function buildApp(
     },
     jobLimits: {
       jobsPerCluster: config.jobsPerCluster,
-      launcher: config.localMpiexec,
       cancelGraceInMs: 3000,
       lostAfterInMs: config.jobLostAfterInMs,
       cardRefreshInMs: 30_000,

@@ -114,7 +114,9 @@ const EnvSchema = z.object({
   /** JSON: per-channel policy, e.g. {"C123":{"verbs":["status","list","run"],"maxNodes":4}}. */
   MPIBOX_CHANNEL_POLICY: z.string().optional(),
   /** Its presence selects the Azure provider. */
-  AZURE_SUBSCRIPTION_ID: z.guid('a subscription id: a GUID like 00000000-0000-0000-0000-000000000000').optional(),
+  AZURE_SUBSCRIPTION_ID: z
+    .guid('a subscription id: a GUID like 00000000-0000-0000-0000-000000000000')
+    .optional(),
   AZURE_LOCATION: z
     .string()
     .regex(/^[a-z][a-z0-9]{2,39}$/, 'a region name such as eastus or westeurope')

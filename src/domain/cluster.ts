@@ -13,7 +13,13 @@ export type ClusterState =
   | 'failed'; // creation failed; nothing billable should remain
 
 /** Lifecycle of one node as a provider reports it (each cloud's states map onto this). */
-export type NodeState = 'pending' | 'running' | 'stopped' | 'terminated' | 'unknown';
+export type NodeState =
+  | 'pending' // being allocated or booting
+  | 'running' // allocated and on (billing)
+  | 'stopped' // off but still allocated: a cloud still bills it (an Azure VM stopped from inside)
+  | 'deallocated' // off and released: disks kept, compute not billed
+  | 'terminated' // gone (or never made)
+  | 'unknown';
 
 /** Names: a lowercase letter, then 1–30 lowercase letters, digits or dashes. */
 export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;

@@ -4,25 +4,41 @@ import type { NodeState, ProviderKind } from '../domain/cluster.ts';
  * Provisioning verbs shared by every provider (SkyPilot's `sky/provision` table). Every verb
  * is idempotent and keyed by `clusterId`: calling `create` twice makes one cluster, and
  * `terminate` of a cluster that is already gone succeeds. A verb a provider cannot do throws
- * MpiboxError('unsupported'). Every async verb takes an optional AbortSignal.
+ * MpiboxError('unsupported'); a cloud's refusal throws MpiboxError('provider') whose fields
+ * carry `providerCode` (the cloud's own error code) and `providerMessage`, which the user sees.
+ * Every async verb takes an optional AbortSignal.
  */
 export interface CloudProvider {
   /** Which provider this is (stored with each cluster). */
   readonly kind: ProviderKind;
   /** Whether `create` accepts `spot: true`. */
   readonly supportsSpot: boolean;
-  /** Node sizes offered, the first being the default. */
-  sizes(): readonly NodeSize[];
-  /** Starts creating the cluster's nodes; returns once they are requested, not yet ready. */
-  create(input: CreateClusterInput, abortSignal?: AbortSignal): Promise<void>;
+  /** mpiexec and its fixed arguments on this provider's nodes, one word each. */
+  readonly launcher: readonly string[];
+  /** Node sizes offered, the first being the default (a cloud may look them up). */
+  sizes(abortSignal?: AbortSignal): Promise<readonly NodeSize[]>;
+  /**
+   * Creates the cluster's nodes and returns once every node is allocated (or has failed): one
+   * result per node. Does not wait for SSH (see `waitReady`). A cluster of which some nodes
+   * failed is left as it is, for the caller to decide (retry, shrink, or terminate).
+   */
+  create(input: CreateClusterInput, abortSignal?: AbortSignal): Promise<NodeResult[]>;
   /** Current state of each node; empty when the cluster does not exist. */
   query(clusterId: string, abortSignal?: AbortSignal): Promise<NodeStatus[]>;
   /** Resolves with connection info once every node answers SSH; throws timeout after `timeoutInMs`. */
   waitReady(clusterId: string, timeoutInMs: number, abortSignal?: AbortSignal): Promise<ClusterInfo>;
-  /** Grows or shrinks to `nodeCount` nodes (highest indexes go first); node 0 is kept. */
-  resize(clusterId: string, nodeCount: number, abortSignal?: AbortSignal): Promise<void>;
-  /** Stops every node without deleting it (on Azure: deallocate, so compute billing stops). */
-  stop(clusterId: string, abortSignal?: AbortSignal): Promise<void>;
+  /**
+   * Grows or shrinks to `nodeCount` nodes (the highest indexes go first; node 0 is kept) and
+   * returns one result per node of the new size.
+   */
+  resize(clusterId: string, nodeCount: number, abortSignal?: AbortSignal): Promise<NodeResult[]>;
+  /**
+   * Stops every node so that compute billing stops, keeping disks and addresses (on Azure:
+   * deallocate — a VM that is only stopped still bills). Nodes are then `deallocated`.
+   */
+  deallocate(clusterId: string, abortSignal?: AbortSignal): Promise<void>;
+  /** Starts the nodes of a deallocated cluster again; resolves once they are allocated. */
+  start(clusterId: string, abortSignal?: AbortSignal): Promise<NodeResult[]>;
   /** Deletes every node and everything running on it. Succeeds when already gone. */
   terminate(clusterId: string, abortSignal?: AbortSignal): Promise<void>;
   /** Connection info of a cluster; null when it does not exist. */
@@ -34,6 +50,12 @@ export interface CloudProvider {
    * should be up back up (a local node whose process died, say). No-op when all is well.
    */
   recover(clusterId: string, abortSignal?: AbortSignal): Promise<void>;
+  /**
+   * The host keys (authorized_keys-style lines) the node at `host:port` must present to the
+   * bot; null when the address is none of this provider's nodes (the bot then refuses it).
+   * Synchronous: it runs inside every SSH handshake.
+   */
+  knownHostKeys(host: string, port: number): readonly string[] | null;
 }
 
 /** A node size (SKU) a provider offers. */
@@ -60,6 +82,28 @@ export interface CreateClusterInput {
   spot: boolean;
   /** User public keys (authorized_keys lines) allowed to log in besides the bot's. */
   authorizedKeys: readonly string[];
+  /** Who asked, for the cloud's tags (owner and channel ids). */
+  labels: { channelId: string; ownerId: string };
+}
+
+/** Output of `create`, `resize` and `start`: what became of one node. */
+export interface NodeResult {
+  /** 0-based index; node 0 is the seed. */
+  index: number;
+  /** `<cluster>-<index>`. */
+  name: string;
+  /** `running` once allocated; `terminated` (with `failure`) when it could not be made. */
+  state: NodeState;
+  /** Why the node failed, as the cloud said it; null when it did not. */
+  failure: ProviderFailure | null;
+}
+
+/** A cloud's refusal, in its own words (shown to users as such). */
+export interface ProviderFailure {
+  /** The cloud's error code, e.g. `QuotaExceeded`, `SkuNotAvailable`. */
+  code: string;
+  /** The cloud's message. */
+  message: string;
 }
 
 /** Output of `query`: one node as the provider sees it. */
@@ -75,13 +119,13 @@ export interface NodeStatus {
 /** Output of `waitReady` and `info`: how to reach a cluster. */
 export interface ClusterInfo {
   clusterId: string;
-  /** Login user on every node. */
+  /** Login user on every node (the team's; on Azure the job user). */
   user: string;
   /** Nodes ordered by index. */
   nodes: NodeEndpoint[];
   /** Absolute path of the machinefile as seen on the nodes. */
   machinefilePath: string;
-  /** Contents of the machinefile (`<node> slots=<n>` per line). */
+  /** Contents of the machinefile (`<private address> slots=<n>` per line). */
   machinefile: string;
   /** Directory commands start in on every node. */
   workDir: string;
@@ -89,14 +133,16 @@ export interface ClusterInfo {
   sharedDir: string;
 }
 
-/** One node's SSH endpoint. */
+/** One node: where users and the bot reach it, and where the other nodes do. */
 export interface NodeEndpoint {
   index: number;
   name: string;
-  /** Host to connect to. */
+  /** Public host for SSH (a public IP on a cloud, 127.0.0.1 locally). */
   host: string;
-  /** SSH port on `host`. */
+  /** SSH port on `host` (a load balancer NAT port on a cloud: one per node). */
   port: number;
+  /** Address the other nodes reach this one at: the machinefile's entry (a private IP; locally the node's ssh alias). */
+  privateAddress: string;
   /** MPI slots this node offers. */
   slots: number;
   state: NodeState;

@@ -170,6 +170,25 @@ describe('ClusterService', () => {
     expect(JSON.stringify([...h.chat.latest.values()])).toMatch(/node 1 never booted/);
   });
 
+  it('rolls back a create of which one node failed and says which node and what the cloud said', async () => {
+    const h = makeHarness();
+    h.provider.failingNodes.set(1, {
+      code: 'SkuNotAvailable',
+      message: 'The requested size is not available.',
+    });
+
+    await h.run('UALICE', '/mpi up 3 demo');
+
+    expect(h.store.listLiveClusters()).toEqual([]);
+    expect(h.provider.calls.filter((call) => call.startsWith('terminate'))).toHaveLength(1);
+    expect(h.provider.clusters.size).toBe(0);
+    const card = [...h.chat.latest.values()].map((message) => message.text).join('\n');
+    expect(card).toMatch(/Cluster demo failed/);
+    expect(JSON.stringify([...h.chat.latest.values()])).toContain(
+      'The cloud refused node demo-1: SkuNotAvailable: The requested size is not available.',
+    );
+  });
+
   it('resolves an omitted name only when the channel has exactly one cluster', async () => {
     const h = makeHarness();
 

@@ -5,7 +5,8 @@ import { canModifyCluster, formatDuration } from '../domain/policy.ts';
 import type { Chat } from '../ports/chat.ts';
 import type { ChatPacer } from './chat-pacer.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
+import type { ClusterInfo, CloudProvider, NodeResult } from '../ports/cloud-provider.ts';
+import type { DomainEvents } from '../ports/events.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
@@ -28,6 +29,8 @@ export interface ClusterServiceDeps {
   tracker: TaskTracker;
   logger: Logger;
   limits: Limits;
+  /** Node and cluster-state events are published here (usage, reaper and metrics listen). */
+  events: DomainEvents;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
   beforeDelete?: (clusterId: string) => Promise<void>;
   /** Called whenever a cluster becomes ready (created, re-created, resized), to start waiting jobs. */
@@ -54,7 +57,8 @@ export class ClusterService {
     request: { nodes: number; name: string | null; size: string | null; spot: boolean },
   ): Promise<Reply> {
     const { store, provider, clock } = this.#deps;
-    const size = request.size ?? provider.sizes()[0]?.name ?? 'default';
+    const sizes = await provider.sizes();
+    const size = request.size ?? sizes[0]?.name ?? 'default';
     const name = request.name ?? this.#freeName();
     const existing = store.findLiveClusterByName(name);
     if (existing && existing.channelId !== actor.channelId)
@@ -78,13 +82,10 @@ export class ClusterService {
       await this.#deps.tracker.waitFor(existing.id);
       return this.status(actor, { name });
     }
-    if (!provider.sizes().some((candidate) => candidate.name === size)) {
+    if (!sizes.some((candidate) => candidate.name === size)) {
       throw new MpiboxError('bad-input', 'unknown size', {
         size,
-        sizes: provider
-          .sizes()
-          .map((s) => s.name)
-          .join(', '),
+        sizes: sizes.map((s) => s.name).join(', '),
       });
     }
     if (request.spot && !provider.supportsSpot)
@@ -225,14 +226,16 @@ export class ClusterService {
     const cluster = this.#get(clusterId);
     if (cluster.state !== 'creating') return; // deleted (or failed) while this waited its turn
     try {
-      await provider.create({
+      const results = await provider.create({
         clusterId,
         name: cluster.name,
         nodeCount: cluster.nodeCount,
         size: cluster.size,
         spot: cluster.spot,
         authorizedKeys: store.listChannelKeys(cluster.channelId).map((key) => key.publicKey),
+        labels: { channelId: cluster.channelId, ownerId: cluster.ownerId },
       });
+      throwIfNodesFailed(results);
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
       this.#update(clusterId, { state: 'ready', lastError: null });
@@ -242,7 +245,7 @@ export class ClusterService {
       // Nothing billable may outlive a failed create.
       await provider.terminate(clusterId).catch(() => undefined);
       store.transaction(() => {
-        this.#closeAllUsage(clusterId);
+        this.#stopAllNodes(clusterId, 'failed');
         this.#update(clusterId, { state: 'failed', lastError: explain(error) });
       });
     }
@@ -254,7 +257,7 @@ export class ClusterService {
     const cluster = this.#get(clusterId);
     if (cluster.state !== 'resizing') return; // deleted while this waited its turn
     try {
-      await provider.resize(clusterId, cluster.nodeCount);
+      throwIfNodesFailed(await provider.resize(clusterId, cluster.nodeCount));
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
       this.#update(clusterId, { state: 'ready', lastError: null });
@@ -303,7 +306,7 @@ export class ClusterService {
       return;
     }
     store.transaction(() => {
-      this.#closeAllUsage(clusterId);
+      this.#stopAllNodes(clusterId, 'deleted');
       store.setNodes(clusterId, []);
       this.#update(clusterId, { state: 'deleted', deletedAtMs: clock.nowInMs(), lastError: null });
     });
@@ -332,18 +335,26 @@ export class ClusterService {
     this.#recordNodes(clusterId, info);
   }
 
-  /** Stores the provider's view of the nodes and opens/closes usage intervals to match it. */
+  /** Stores the provider's view of the nodes and says which nodes started and stopped. */
   #recordNodes(clusterId: string, info: ClusterInfo): void {
-    const { store, clock } = this.#deps;
+    const { store, clock, events } = this.#deps;
     const cluster = this.#get(clusterId);
-    const now = clock.nowInMs();
+    const atMs = clock.nowInMs();
     store.transaction(() => {
       const previous = store.listNodes(clusterId).map((node) => node.name);
       const current = info.nodes.map((node) => node.name);
       for (const gone of previous.filter((name) => !current.includes(name)))
-        store.closeUsage(clusterId, gone, now);
-      for (const node of info.nodes)
-        store.openUsage({ clusterId, nodeName: node.name, size: cluster.size, startedAtMs: now });
+        events.publish({ type: 'node-stopped', clusterId, nodeName: gone, reason: 'removed', atMs });
+      for (const node of info.nodes) {
+        events.publish({
+          type: 'node-started',
+          clusterId,
+          nodeName: node.name,
+          size: cluster.size,
+          spot: cluster.spot,
+          atMs,
+        });
+      }
       store.setNodes(
         clusterId,
         info.nodes.map(({ index, name, host, port, slots, state }) => ({
@@ -359,10 +370,18 @@ export class ClusterService {
     });
   }
 
-  #closeAllUsage(clusterId: string): void {
-    const now = this.#deps.clock.nowInMs();
+  /** Every node of the cluster that still bills stops now (deleted, or a create rolled back). */
+  #stopAllNodes(clusterId: string, reason: 'deleted' | 'failed'): void {
+    const atMs = this.#deps.clock.nowInMs();
     for (const usage of this.#deps.store.listUsage(clusterId)) {
-      if (usage.stoppedAtMs === null) this.#deps.store.closeUsage(clusterId, usage.nodeName, now);
+      if (usage.stoppedAtMs === null)
+        this.#deps.events.publish({
+          type: 'node-stopped',
+          clusterId,
+          nodeName: usage.nodeName,
+          reason,
+          atMs,
+        });
     }
   }
 
@@ -487,6 +506,29 @@ export class ClusterService {
   }
 
   #update(clusterId: string, patch: Omit<Parameters<Store['updateCluster']>[1], 'updatedAtMs'>): ClusterRow {
-    return this.#deps.store.updateCluster(clusterId, { ...patch, updatedAtMs: this.#deps.clock.nowInMs() });
+    const { store, clock, events } = this.#deps;
+    const from = patch.state === undefined ? null : (store.getCluster(clusterId)?.state ?? null);
+    const atMs = clock.nowInMs();
+    const row = store.updateCluster(clusterId, { ...patch, updatedAtMs: atMs });
+    if (from !== null && from !== row.state)
+      events.publish({ type: 'cluster-state-changed', clusterId, from, to: row.state, atMs });
+    return row;
   }
+}
+
+/**
+ * A create or resize of which some nodes failed is a failure of the whole step: the caller
+ * rolls back (create) or keeps what works (resize). The error names the first failed node and
+ * carries the cloud's own code and message, which the user sees.
+ */
+function throwIfNodesFailed(results: readonly NodeResult[]): void {
+  const failed = results.filter((result) => result.failure !== null);
+  const first = failed[0];
+  if (!first?.failure) return;
+  throw new MpiboxError('provider', 'nodes failed', {
+    node: first.name,
+    failedNodes: failed.length,
+    providerCode: first.failure.code,
+    providerMessage: first.failure.message,
+  });
 }

@@ -45,7 +45,11 @@ export function explain(error: unknown): string {
         return 'Spot nodes are an Azure feature; the local provider has none. Drop `--spot`.';
       return `Not supported here: ${error.message}.`;
     case 'provider':
-      return `The cloud reported a problem: ${cause(error)}. Try again, or ask an admin to check the bot log.`;
+      return f.providerCode !== undefined
+        ? `The cloud refused${f.node !== undefined ? ` node ${String(f.node)}` : ''}${
+            typeof f.failedNodes === 'number' && f.failedNodes > 1 ? ` (and ${f.failedNodes - 1} more)` : ''
+          }: ${String(f.providerCode)}: ${String(f.providerMessage ?? '')}`.trimEnd()
+        : `The cloud reported a problem: ${cause(error)}. Try again, or ask an admin to check the bot log.`;
     case 'timeout':
       return `Timed out: ${error.message}${f.waiting ? ` (still waiting for ${f.waiting})` : ''}.`;
     case 'internal':

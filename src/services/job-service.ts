@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ClusterInfo, CloudProvider } from '../ports/cloud-provider.ts';
 import type { JobOutcome, JobRunner } from '../ports/job-runner.ts';
 import type { LogStore } from '../ports/log-store.ts';
+import type { DomainEvents } from '../ports/events.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
 import type { Actor, Reply } from './actor.ts';
@@ -31,8 +32,6 @@ const CATCH_UP_CHUNK_BYTES = 256 * 1024;
 export interface JobLimits {
   /** Jobs running at once per cluster; the rest wait in FIFO order. */
   jobsPerCluster: number;
-  /** mpiexec and fixed arguments for this provider, one word each. */
-  launcher: readonly string[];
   /** Between SIGTERM and SIGKILL on cancel. */
   cancelGraceInMs: number;
   /** A job whose node cannot be reached for this long is marked lost. */
@@ -55,6 +54,8 @@ export interface JobServiceDeps {
   clusterTracker: TaskTracker;
   /** Job supervisors: one long task per running job. */
   jobTracker: TaskTracker;
+  /** A job's end is published here (the reaper, the log archive and metrics listen). */
+  events: DomainEvents;
   limits: JobLimits;
 }
 
@@ -157,7 +158,7 @@ export class JobService {
     if (isBotNotInChannel(failure)) {
       // Its log would have nowhere to go: the job does not start (nothing started it meanwhile).
       if (this.#job(job.id).state === 'queued') {
-        store.updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
+        this.#updateJob(job.id, { state: 'cancelled', endedAtMs: clock.nowInMs(), note: explain(failure) });
       }
       this.#schedule(cluster.id);
       throw failure;
@@ -440,7 +441,7 @@ export class JobService {
       remoteDir,
       workDir: info.workDir,
       mpiexecArgv: mpiexecArgv({
-        launcher: this.#deps.limits.launcher,
+        launcher: this.#deps.provider.launcher,
         machinefile: info.machinefilePath,
         ranks: job.ranks,
         ranksPerNode: job.ranksPerNode,
@@ -499,11 +500,11 @@ export class JobService {
    * records the end (see #finish), also after a restart.
    */
   async #stop(jobId: number, note: string): Promise<unknown> {
-    const { store, clock } = this.#deps;
+    const { clock } = this.#deps;
     const job = this.#job(jobId);
     if (isTerminal(job.state)) return null;
     const wasQueued = job.state === 'queued';
-    store.updateJob(jobId, {
+    this.#updateJob(jobId, {
       state: 'cancelled',
       note,
       ...(wasQueued ? { endedAtMs: clock.nowInMs() } : {}),
@@ -603,7 +604,7 @@ export class JobService {
     note: string | null,
     thread: LogThread | null = null,
   ): Promise<void> {
-    const { store, clock, logs, chat } = this.#deps;
+    const { clock, logs, chat } = this.#deps;
     await this.#cancels.get(jobId)?.catch(() => undefined);
     if (this.#job(jobId).state === 'cancelled') await this.#ensureKilled(jobId, false);
     this.#killed.delete(jobId);
@@ -628,7 +629,7 @@ export class JobService {
           ? 'its processes ended without writing an exit status (node restarted or killed?)'
           : null);
     }
-    store.updateJob(jobId, patch);
+    this.#updateJob(jobId, patch);
     // The end is recorded and the next queued job may start before any chat call: Slack being
     // slow or rate-limiting must not hold a finished job in `running`.
     this.#schedule(job.clusterId);
@@ -669,6 +670,22 @@ export class JobService {
     return job.messageChannelId && job.messageId
       ? { channelId: job.messageChannelId, messageId: job.messageId }
       : null;
+  }
+
+  /** Updates a job; the patch that ends it (sets endedAtMs) also publishes `job-ended`. */
+  #updateJob(jobId: number, patch: JobPatch): JobRow {
+    const before = this.#deps.store.getJob(jobId);
+    const row = this.#deps.store.updateJob(jobId, patch);
+    if (before?.endedAtMs === null && row.endedAtMs !== null) {
+      this.#deps.events.publish({
+        type: 'job-ended',
+        jobId,
+        clusterId: row.clusterId,
+        state: row.state,
+        atMs: row.endedAtMs,
+      });
+    }
+    return row;
   }
 
   #job(jobId: number): JobRow {

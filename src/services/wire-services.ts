@@ -12,7 +12,9 @@ import { ClusterService } from './cluster-service.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { JobService, type JobLimits } from './job-service.ts';
 import { KeyService } from './key-service.ts';
+import { EventBus } from './event-bus.ts';
 import { TaskTracker } from './task-tracker.ts';
+import { recordUsage } from './usage-recorder.ts';
 
 /** The ports and settings the services need; adapters or test fakes alike. */
 export interface ServiceDeps {
@@ -39,6 +41,9 @@ export function wireServices(deps: ServiceDeps) {
   const jobTracker = new TaskTracker((key, error) =>
     logger.error('job supervisor failed', { job: key, error }),
   );
+  // Usage intervals follow node events (cost is computed from them, never guessed).
+  const events = new EventBus(logger);
+  recordUsage(events, store);
   const pacer = new ChatPacer(clock, deps.chatIntervalInMs, (error) =>
     logger.warn('chat call failed', { error }),
   );
@@ -53,6 +58,7 @@ export function wireServices(deps: ServiceDeps) {
     logger,
     clusterTracker: tracker,
     jobTracker,
+    events,
     limits: { ...deps.jobLimits, adminIds: limits.adminIds },
   });
   const clusters = new ClusterService({
@@ -64,6 +70,7 @@ export function wireServices(deps: ServiceDeps) {
     tracker,
     logger,
     limits,
+    events,
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
     afterReady: (clusterId) => jobs.resume(clusterId),
   });
@@ -86,6 +93,7 @@ export function wireServices(deps: ServiceDeps) {
     tracker,
     jobTracker,
     pacer,
+    events,
     /** Picks up where a previous run stopped: cluster operations, running and queued jobs. */
     recover(): void {
       clusters.recoverAll();

@@ -4,6 +4,7 @@ import type {
   ClusterInfo,
   CloudProvider,
   CreateClusterInput,
+  NodeResult,
   NodeSize,
   NodeStatus,
 } from '../../src/ports/cloud-provider.ts';
@@ -16,6 +17,9 @@ import { NextCallGate } from './next-call-gate.ts';
 export class FakeProvider implements CloudProvider {
   readonly kind = 'local' as const;
   readonly supportsSpot = false;
+  readonly launcher = ['mpiexec'];
+  /** Nodes whose creation fails with the given cloud error (by index), for partial failures. */
+  readonly failingNodes = new Map<number, { code: string; message: string }>();
   readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
   readonly calls: string[] = [];
   readonly #failures = new Map<string, MpiboxError>();
@@ -32,7 +36,7 @@ export class FakeProvider implements CloudProvider {
     return this.#resizeGate.hold();
   }
 
-  sizes(): readonly NodeSize[] {
+  async sizes(): Promise<readonly NodeSize[]> {
     return [
       { name: 'local', slots: 2, description: 'fake' },
       { name: 'big', slots: 8, description: 'fake big' },
@@ -44,7 +48,7 @@ export class FakeProvider implements CloudProvider {
     this.#failures.set(verb, new MpiboxError('provider', message));
   }
 
-  async create(input: CreateClusterInput): Promise<void> {
+  async create(input: CreateClusterInput): Promise<NodeResult[]> {
     this.#enter(`create ${input.clusterId}`);
     await this.#createGate.pass();
     if (!this.clusters.has(input.clusterId)) {
@@ -54,6 +58,7 @@ export class FakeProvider implements CloudProvider {
         keys: input.authorizedKeys,
       });
     }
+    return this.#results(input.clusterId);
   }
 
   async query(clusterId: string): Promise<NodeStatus[]> {
@@ -67,16 +72,34 @@ export class FakeProvider implements CloudProvider {
     return info;
   }
 
-  async resize(clusterId: string, nodeCount: number): Promise<void> {
+  async resize(clusterId: string, nodeCount: number): Promise<NodeResult[]> {
     this.#enter(`resize ${clusterId} ${nodeCount}`);
     await this.#resizeGate.pass();
     const cluster = this.clusters.get(clusterId);
     if (!cluster) throw new MpiboxError('not-found', 'cluster does not exist', { clusterId });
     cluster.nodeCount = nodeCount;
+    return this.#results(clusterId);
   }
 
-  async stop(clusterId: string): Promise<void> {
-    this.#enter(`stop ${clusterId}`);
+  async deallocate(clusterId: string): Promise<void> {
+    this.#enter(`deallocate ${clusterId}`);
+  }
+
+  async start(clusterId: string): Promise<NodeResult[]> {
+    this.#enter(`start ${clusterId}`);
+    return this.#results(clusterId);
+  }
+
+  knownHostKeys(): readonly string[] | null {
+    return null;
+  }
+
+  #results(clusterId: string): NodeResult[] {
+    const cluster = this.clusters.get(clusterId);
+    return Array.from({ length: cluster?.nodeCount ?? 0 }, (_, index) => {
+      const failure = this.failingNodes.get(index) ?? null;
+      return { index, name: `${cluster?.name}-${index}`, state: failure ? 'terminated' : 'running', failure };
+    });
   }
 
   async terminate(clusterId: string): Promise<void> {
@@ -92,6 +115,7 @@ export class FakeProvider implements CloudProvider {
       name: `${cluster.name}-${index}`,
       host: '127.0.0.1',
       port: 10106 + index,
+      privateAddress: `10.0.0.${4 + index}`,
       slots: 2,
       state: 'running' as const,
     }));

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileLogStore } from '../../src/adapters/logs/file-log-store.ts';
 import { openSqliteStore } from '../../src/adapters/store-sqlite/sqlite-store.ts';
+import type { DomainEvent } from '../../src/ports/events.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
 import type { ChannelPolicy } from '../../src/domain/policy.ts';
@@ -65,7 +66,6 @@ export function makeHarness(
       limits,
       jobLimits: {
         jobsPerCluster: options.jobsPerCluster ?? 1,
-        launcher: ['mpiexec'],
         cancelGraceInMs: 100,
         lostAfterInMs: 60_000,
         cardRefreshInMs: 3_600_000,
@@ -74,7 +74,10 @@ export function makeHarness(
       channelPolicy: options.channelPolicy ?? {},
     });
   const services = wire();
-  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys } = services;
+  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys, events } = services;
+  /** Every domain event of the first service graph, in order. */
+  const published: DomainEvent[] = [];
+  events.subscribe((event) => published.push(event));
   const actor = (userId: string, channelId = 'C1'): Actor => ({
     userId,
     displayName: userId.toLowerCase(),
@@ -126,6 +129,7 @@ export function makeHarness(
     clusters,
     keys,
     dispatcher,
+    published,
     actor,
     run,
     settle,

@@ -35,6 +35,7 @@ describe('LocalProvider host keys pinned by Ssh2Shell', () => {
     size: 'local',
     spot: false,
     authorizedKeys: [],
+    labels: { channelId: 'C1', ownerId: 'U1' },
   };
   const hostKeyFile = clusterLayout(root, input.clusterId).node('pin-0').hostKey;
   const readHostKeyLine = () => fs.readFileSync(`${hostKeyFile}.pub`, 'utf8').trim();
@@ -89,7 +90,7 @@ describe('LocalProvider host keys pinned by Ssh2Shell', () => {
     const oldKey = readHostKeyLine();
     await shell.exec(before, 'true', { timeoutInMs: 10_000 }); // the old key is now cached
 
-    await provider.stop(input.clusterId);
+    await provider.deallocate(input.clusterId);
     fs.rmSync(hostKeyFile);
     fs.rmSync(`${hostKeyFile}.pub`);
     await provider.recover(input.clusterId);

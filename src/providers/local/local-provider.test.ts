@@ -41,6 +41,7 @@ describe('LocalProvider', () => {
     size: 'local',
     spot: false,
     authorizedKeys: [],
+    labels: { channelId: 'C1', ownerId: 'U1' },
   };
   const ssh = (port: number, command: string) =>
     execFileSync('ssh', sshArgs(userKey.privatePath, port, `${user.name}@127.0.0.1`, command), {
@@ -124,7 +125,7 @@ describe('LocalProvider', () => {
     let down = await provider.query(input.clusterId);
     for (
       let round = 0;
-      round < 100 && down.find((node) => node.name === 'demo-1')?.state !== 'stopped';
+      round < 100 && down.find((node) => node.name === 'demo-1')?.state !== 'deallocated';
       round += 1
     ) {
       await new Promise((resolve) => setTimeout(resolve, 50)); // SIGKILL lands asynchronously
@@ -134,7 +135,7 @@ describe('LocalProvider', () => {
     await provider.recover(input.clusterId);
     const after = await provider.waitReady(input.clusterId, 30_000);
 
-    expect(down.find((node) => node.name === 'demo-1')?.state).toBe('stopped');
+    expect(down.find((node) => node.name === 'demo-1')?.state).toBe('deallocated');
     expect(after.nodes.map((node) => node.port)).toEqual(before?.nodes.map((node) => node.port));
   });
 
@@ -185,6 +186,7 @@ describe('LocalProvider where nodes cannot have host names of their own', () => 
       size: 'local',
       spot: false,
       authorizedKeys: [userKey.publicLine],
+      labels: { channelId: 'C1', ownerId: 'U1' },
     };
     await provider.create(input);
     try {

@@ -8,6 +8,7 @@ import type {
   ClusterInfo,
   CloudProvider,
   CreateClusterInput,
+  NodeResult,
   NodeSize,
   NodeStatus,
 } from '../../ports/cloud-provider.ts';
@@ -56,6 +57,8 @@ export interface LocalProviderOptions {
   logger: Logger;
   /** Path of the OpenSSH server binary. */
   sshdPath?: string;
+  /** mpiexec and its fixed arguments, one word each. */
+  launcher?: readonly string[];
   /** How nodes are told apart (see node-isolation.ts); detected on first use when omitted. */
   isolation?: NodeIsolation;
 }
@@ -68,6 +71,7 @@ export interface LocalProviderOptions {
 export class LocalProvider implements CloudProvider {
   readonly kind = 'local' as const;
   readonly supportsSpot = false;
+  readonly launcher: readonly string[];
   readonly #options: LocalProviderOptions;
   readonly #sshdPath: string;
   #queue: Promise<unknown> = Promise.resolve();
@@ -84,6 +88,7 @@ export class LocalProvider implements CloudProvider {
     }
     this.#options = options;
     this.#sshdPath = options.sshdPath ?? '/usr/sbin/sshd';
+    this.launcher = options.launcher ?? ['mpiexec'];
     fs.mkdirSync(options.root, { recursive: true });
   }
 
@@ -102,12 +107,16 @@ export class LocalProvider implements CloudProvider {
     return this.#isolation;
   }
 
-  sizes(): readonly NodeSize[] {
+  async sizes(): Promise<readonly NodeSize[]> {
+    return this.#sizes();
+  }
+
+  #sizes(): readonly NodeSize[] {
     const slots = this.#options.slotsPerNode;
     return [{ name: 'local', slots, description: `a node on this machine with ${slots} MPI slot(s)` }];
   }
 
-  create(input: CreateClusterInput): Promise<void> {
+  create(input: CreateClusterInput): Promise<NodeResult[]> {
     if (input.spot) {
       return Promise.reject(
         new MpiboxError('unsupported', 'spot capacity is an Azure feature; the local provider has none', {
@@ -115,7 +124,7 @@ export class LocalProvider implements CloudProvider {
         }),
       );
     }
-    if (!this.sizes().some((size) => size.name === input.size)) {
+    if (!this.#sizes().some((size) => size.name === input.size)) {
       return Promise.reject(new MpiboxError('bad-input', 'unknown size', { size: input.size }));
     }
     return this.#exclusive(async () => {
@@ -134,7 +143,7 @@ export class LocalProvider implements CloudProvider {
         writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
       }
       await this.#prepareCluster(layout, state, input.authorizedKeys);
-      for (const node of state.nodes) await this.#startNode(layout, state, node);
+      return this.#startNodes(layout, state, state.nodes);
     });
   }
 
@@ -145,7 +154,7 @@ export class LocalProvider implements CloudProvider {
     return state.nodes.map((node) => ({
       index: node.index,
       name: node.name,
-      state: this.#cachedListenerPid(layout, node.name) === null ? 'stopped' : 'running',
+      state: this.#nodeState(layout, node.name),
     }));
   }
 
@@ -182,7 +191,7 @@ export class LocalProvider implements CloudProvider {
     }
   }
 
-  resize(clusterId: string, nodeCount: number): Promise<void> {
+  resize(clusterId: string, nodeCount: number): Promise<NodeResult[]> {
     return this.#exclusive(async () => {
       const state = this.#requireState(clusterId);
       const layout = this.#layout(clusterId);
@@ -197,7 +206,8 @@ export class LocalProvider implements CloudProvider {
         state.nodes.push(...added);
         writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
         await this.#prepareCluster(layout, state, null);
-        for (const node of added) await this.#startNode(layout, state, node);
+        const started = await this.#startNodes(layout, state, added);
+        return [...this.#results(layout, state.nodes.slice(0, current)), ...started];
       } else if (nodeCount < current) {
         const removed = state.nodes.splice(nodeCount);
         writeFileAtomic(layout.stateFile, JSON.stringify(state, null, 2));
@@ -207,15 +217,25 @@ export class LocalProvider implements CloudProvider {
           fs.rmSync(layout.node(node.name).dir, { recursive: true, force: true });
         }
       }
+      return this.#results(layout, state.nodes);
     });
   }
 
-  stop(clusterId: string): Promise<void> {
+  /** Stops every node's server and what runs on it; nothing bills here, so stopped is deallocated. */
+  deallocate(clusterId: string): Promise<void> {
     return this.#exclusive(async () => {
       const state = this.#readState(clusterId);
       if (!state) return;
       const layout = this.#layout(clusterId);
       for (const node of state.nodes) await this.#stopNode(layout, state, node.name);
+    });
+  }
+
+  /** Starts the servers of a deallocated cluster again, on their old ports. */
+  start(clusterId: string): Promise<NodeResult[]> {
+    return this.#exclusive(async () => {
+      const state = this.#requireState(clusterId);
+      return this.#startNodes(this.#layout(clusterId), state, state.nodes);
     });
   }
 
@@ -242,9 +262,10 @@ export class LocalProvider implements CloudProvider {
       name: node.name,
       host: NODE_HOST,
       port: node.port,
+      // Other nodes reach it by its Host alias in the cluster's ssh_config (the machinefile's name).
+      privateAddress: node.name,
       slots: state.slotsPerNode,
-      state:
-        this.#cachedListenerPid(layout, node.name) === null ? ('stopped' as const) : ('running' as const),
+      state: this.#nodeState(layout, node.name),
     }));
     return {
       clusterId,
@@ -292,6 +313,52 @@ export class LocalProvider implements CloudProvider {
       return this.#hostKeyFiles.read(`${this.#layout(clusterId).node(node.name).hostKey}.pub`) ?? [];
     }
     return null;
+  }
+
+  /** Starts `nodes` one by one; a node that fails is reported with its reason, the rest go on. */
+  async #startNodes(
+    layout: ClusterLayout,
+    state: LocalClusterState,
+    nodes: readonly { index: number; name: string; port: number }[],
+  ): Promise<NodeResult[]> {
+    const results: NodeResult[] = [];
+    for (const node of nodes) {
+      try {
+        await this.#startNode(layout, state, node);
+        results.push({ index: node.index, name: node.name, state: 'running', failure: null });
+      } catch (error) {
+        this.#options.logger.warn('local node failed to start', {
+          clusterId: state.clusterId,
+          node: node.name,
+          error,
+        });
+        const message =
+          error instanceof MpiboxError
+            ? `${error.message}: ${String(error.fields.log ?? '')}`.trim()
+            : String(error);
+        results.push({
+          index: node.index,
+          name: node.name,
+          state: 'terminated',
+          failure: { code: 'NodeStartFailed', message },
+        });
+      }
+    }
+    return results;
+  }
+
+  #results(layout: ClusterLayout, nodes: readonly { index: number; name: string }[]): NodeResult[] {
+    return nodes.map((node) => ({
+      index: node.index,
+      name: node.name,
+      state: this.#nodeState(layout, node.name),
+      failure: null,
+    }));
+  }
+
+  /** A node is running while its server is; a stopped local node holds nothing, so it is deallocated. */
+  #nodeState(layout: ClusterLayout, name: string): 'running' | 'deallocated' {
+    return this.#cachedListenerPid(layout, name) === null ? 'deallocated' : 'running';
   }
 
   /** Writes everything but the per-node sshd files; `keys` null keeps the current user keys. */
@@ -362,6 +429,7 @@ export class LocalProvider implements CloudProvider {
       );
     }
     const deadline = Date.now() + 5000;
+    this.#pidCache.delete(files.pidFile);
     while (this.#readListenerPid(layout.node(node.name)) === null) {
       if (Date.now() > deadline) {
         throw new MpiboxError('provider', 'local node did not write its pid', {
@@ -379,6 +447,7 @@ export class LocalProvider implements CloudProvider {
     pids.push(...findByEnvironment({ MPIBOX_CLUSTER_ID: state.clusterId, MPIBOX_NODE: name }));
     await terminateAll(pids, 2000);
     fs.rmSync(layout.node(name).pidFile, { force: true });
+    this.#pidCache.delete(layout.node(name).pidFile); // reports see the change at once
   }
 
   /** The node's sshd listener pid when it is running (checked against its command line). */
