@@ -16,6 +16,8 @@ command -v ssh-keygen >/dev/null || need_packages+=(openssh-client)
 command -v unshare >/dev/null || need_packages+=(util-linux)
 # The HPC Challenge suite: the tests run it on local clusters with several ranks per node.
 command -v hpcc >/dev/null || need_packages+=(hpcc)
+# `cloud-init schema` validates the Azure nodes' custom data in the tests.
+command -v cloud-init >/dev/null || need_packages+=(cloud-init)
 if [ ${#need_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
