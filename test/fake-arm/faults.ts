@@ -59,6 +59,7 @@ function take<T extends RequestMatcher>(
 
 export function matches(matcher: RequestMatcher, method: string, path: string): boolean {
   if (matcher.method && matcher.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (matcher.path === undefined) return true;
   return typeof matcher.path === 'string'
     ? path.toLowerCase().includes(matcher.path.toLowerCase())
     : matcher.path.test(path);

@@ -50,7 +50,8 @@ export interface RequestRecord {
 export interface RequestMatcher {
   /** HTTP method; any when omitted. */
   method?: string;
-  path: string | RegExp;
+  /** Any path when omitted. */
+  path?: string | RegExp;
 }
 
 /** An HTTP error the fake answers instead of handling the request. */
