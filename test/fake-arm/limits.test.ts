@@ -254,8 +254,11 @@ describe('fake ARM enforces what Azure enforces', () => {
   it('refuses references to missing resources and deleting what is in use', async () => {
     const models = await network(fake, clients, 'g');
     const broken = models.scaleSet(1);
-    const config = broken.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations?.[0];
-    config!.ipConfigurations[0]!.subnet = { id: `${config!.ipConfigurations[0]!.subnet!.id}-missing` };
+    const ipConfig =
+      broken.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations?.[0]
+        ?.ipConfigurations?.[0];
+    if (!ipConfig?.subnet) throw new Error('fixture has no subnet');
+    ipConfig.subnet = { id: `${ipConfig.subnet.id}-missing` };
 
     const badRef = await rejection(
       clients.compute.virtualMachineScaleSets.beginCreateOrUpdateAndWait('g', 'vmss', broken, FAST_POLL),
