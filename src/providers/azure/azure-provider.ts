@@ -1,0 +1,432 @@
+import type { ComputeManagementClient, VirtualMachineScaleSetVM } from '@azure/arm-compute';
+import type { NetworkManagementClient } from '@azure/arm-network';
+import type { ResourceManagementClient } from '@azure/arm-resources';
+import { machinefileText, nodeName } from '../../domain/cluster.ts';
+import { MpiboxError } from '../../domain/errors.ts';
+import type {
+  ClusterInfo,
+  CloudProvider,
+  CreateClusterInput,
+  NodeEndpoint,
+  NodeResult,
+  NodeSize,
+  NodeStatus,
+} from '../../ports/cloud-provider.ts';
+import type { Logger } from '../../ports/logger.ts';
+import {
+  loadBalancerBody,
+  nsgBody,
+  publicIpBody,
+  scaleSetBody,
+  vnetBody,
+  type ClusterSpec,
+} from './azure-bodies.ts';
+import { isNotFound, toMpiboxError } from './azure-errors.ts';
+import { CREATED_BY_TAG, azureIds, azureNames, type AzureNames } from './azure-names.ts';
+import { nodeStateOf } from './power-state.ts';
+import { VM_SIZES, type VmSizeInfo } from './vm-sizes.ts';
+
+/** The SDK clients, made by the composition root (credential, endpoint, retry policy). */
+export interface AzureClients {
+  resources: ResourceManagementClient;
+  network: NetworkManagementClient;
+  compute: ComputeManagementClient;
+}
+
+export interface AzureProviderOptions {
+  clients: AzureClients;
+  subscriptionId: string;
+  location: string;
+  /** Sizes `--size` may name; the first is the default. */
+  vmSizes: readonly string[];
+  image: ClusterSpec['image'];
+  sshSources: readonly string[];
+  adminUsername: string;
+  jobUsername: string;
+  botPublicKey: string;
+  /** Highest node count of a cluster (the NAT port range covers it). */
+  maxNodesPerCluster: number;
+  spotMaxPricePerHour: number;
+  /** The custom data (cloud-init, not yet base64) of a cluster's nodes. */
+  customData: (input: { clusterId: string; authorizedKeys: readonly string[] }) => Promise<string>;
+  /** Options of every long-running operation's poller (tests poll fast). */
+  pollOptions?: { updateIntervalInMs?: number };
+  logger: Logger;
+}
+
+/**
+ * Clusters as Uniform VM Scale Sets, one resource group each (SkyPilot's provisioning verbs
+ * on Azure). The group is the unit of cleanup: `terminate` deletes it with everything in it,
+ * so nothing paid is left behind by a half-made cluster. The network pieces that do not
+ * depend on each other are created at once; node endpoints are read back from Azure (the NAT
+ * port mapping, the NICs), never computed.
+ */
+export class AzureProvider implements CloudProvider {
+  readonly kind = 'azure' as const;
+  readonly supportsSpot = true;
+  /** The HPC image's Open MPI (HPC-X); ranks reach other nodes through the job user's ssh. */
+  readonly launcher = ['mpirun'];
+  readonly #options: AzureProviderOptions;
+
+  constructor(options: AzureProviderOptions) {
+    this.#options = options;
+  }
+
+  async sizes(): Promise<readonly NodeSize[]> {
+    return this.#options.vmSizes.flatMap((name) => {
+      const info = VM_SIZES[name];
+      return info ? [{ name, slots: info.cores, description: info.description }] : [];
+    });
+  }
+
+  async create(input: CreateClusterInput, abortSignal?: AbortSignal): Promise<NodeResult[]> {
+    const { clients, location } = this.#options;
+    const names = azureNames(input.clusterId);
+    const ids = azureIds(this.#options.subscriptionId, names);
+    const size = this.#size(input.size);
+    await this.#checkQuota(size, input.size, input.nodeCount, abortSignal);
+    const spec: ClusterSpec = {
+      location,
+      tags: {
+        [CREATED_BY_TAG.name]: CREATED_BY_TAG.value,
+        'mpibox-cluster-id': input.clusterId,
+        'mpibox-cluster': input.name,
+        'mpibox-channel': input.labels.channelId,
+        'mpibox-owner': input.labels.ownerId,
+      },
+      sshSources: this.#options.sshSources,
+      maxNodes: this.#options.maxNodesPerCluster,
+      vmSize: input.size,
+      nodeCount: input.nodeCount,
+      image: this.#options.image,
+      adminUsername: this.#options.adminUsername,
+      botPublicKey: this.#options.botPublicKey,
+      customDataBase64: Buffer.from(
+        await this.#options.customData({ clusterId: input.clusterId, authorizedKeys: input.authorizedKeys }),
+      ).toString('base64'),
+      computerNamePrefix: input.name.slice(0, 15),
+      spot: input.spot ? { maxPricePerHour: this.#options.spotMaxPricePerHour } : null,
+    };
+    const poll = { ...this.#options.pollOptions, abortSignal };
+    await this.#step('resource group', () =>
+      clients.resources.resourceGroups.createOrUpdate(
+        names.resourceGroup,
+        { location, tags: spec.tags },
+        { abortSignal },
+      ),
+    );
+    // Independent of each other: created at once (three operations, one wait).
+    await Promise.all([
+      this.#step('virtual network', () =>
+        clients.network.virtualNetworks.createOrUpdate(
+          names.resourceGroup,
+          names.vnet,
+          vnetBody(spec, names),
+          poll,
+        ),
+      ),
+      this.#step('network security group', () =>
+        clients.network.networkSecurityGroups.createOrUpdate(
+          names.resourceGroup,
+          names.nsg,
+          nsgBody(spec),
+          poll,
+        ),
+      ),
+      this.#step('public IP', () =>
+        clients.network.publicIPAddresses.createOrUpdate(
+          names.resourceGroup,
+          names.publicIp,
+          publicIpBody(spec),
+          poll,
+        ),
+      ),
+    ]);
+    await this.#step('load balancer', () =>
+      clients.network.loadBalancers.createOrUpdate(
+        names.resourceGroup,
+        names.loadBalancer,
+        loadBalancerBody(spec, names, ids),
+        poll,
+      ),
+    );
+    await this.#step('scale set', () =>
+      clients.compute.virtualMachineScaleSets.createOrUpdate(
+        names.resourceGroup,
+        names.scaleSet,
+        scaleSetBody(spec, names, ids),
+        poll,
+      ),
+    );
+    return this.#results(names, input.name, abortSignal);
+  }
+
+  async query(clusterId: string, abortSignal?: AbortSignal): Promise<NodeStatus[]> {
+    const names = azureNames(clusterId);
+    const clusterName = await this.#clusterName(names, abortSignal);
+    if (clusterName === null) return [];
+    const vms = await this.#vms(names, abortSignal);
+    return vms.map((vm, index) => ({ index, name: nodeName(clusterName, index), state: nodeStateOf(vm) }));
+  }
+
+  async waitReady(clusterId: string): Promise<ClusterInfo> {
+    throw new MpiboxError('unsupported', 'waiting for SSH on Azure nodes is not built yet', { clusterId });
+  }
+
+  async resize(clusterId: string, nodeCount: number, abortSignal?: AbortSignal): Promise<NodeResult[]> {
+    const { clients } = this.#options;
+    const names = azureNames(clusterId);
+    const clusterName = await this.#requireClusterName(names, abortSignal);
+    const vms = await this.#vms(names, abortSignal);
+    const poll = { ...this.#options.pollOptions, abortSignal };
+    if (nodeCount < vms.length) {
+      // The highest instance ids go: node 0 (the NFS server) and the low nodes stay.
+      const doomed = vms.slice(nodeCount).map((vm) => vm.instanceId ?? '');
+      await this.#step('scale-in', () =>
+        clients.compute.virtualMachineScaleSets.deleteInstances(
+          names.resourceGroup,
+          names.scaleSet,
+          { instanceIds: doomed },
+          { ...poll, forceDeletion: false },
+        ),
+      );
+    } else if (nodeCount > vms.length) {
+      await this.#step('scale-out', () =>
+        clients.compute.virtualMachineScaleSets.update(
+          names.resourceGroup,
+          names.scaleSet,
+          { sku: { capacity: nodeCount } },
+          poll,
+        ),
+      );
+    }
+    return this.#results(names, clusterName, abortSignal);
+  }
+
+  async deallocate(clusterId: string, abortSignal?: AbortSignal): Promise<void> {
+    const names = azureNames(clusterId);
+    await this.#requireClusterName(names, abortSignal);
+    await this.#step('deallocate', () =>
+      this.#options.clients.compute.virtualMachineScaleSets.deallocate(names.resourceGroup, names.scaleSet, {
+        ...this.#options.pollOptions,
+        abortSignal,
+      }),
+    );
+  }
+
+  async start(clusterId: string, abortSignal?: AbortSignal): Promise<NodeResult[]> {
+    const names = azureNames(clusterId);
+    const clusterName = await this.#requireClusterName(names, abortSignal);
+    await this.#step('start', () =>
+      this.#options.clients.compute.virtualMachineScaleSets.start(names.resourceGroup, names.scaleSet, {
+        ...this.#options.pollOptions,
+        abortSignal,
+      }),
+    );
+    return this.#results(names, clusterName, abortSignal);
+  }
+
+  async terminate(clusterId: string, abortSignal?: AbortSignal): Promise<void> {
+    const names = azureNames(clusterId);
+    try {
+      // Force-deleting the VMs and the scale set skips their graceful shutdown: `down` means gone.
+      await this.#options.clients.resources.resourceGroups.delete(names.resourceGroup, {
+        ...this.#options.pollOptions,
+        abortSignal,
+        forceDeletionTypes: 'Microsoft.Compute/virtualMachines,Microsoft.Compute/virtualMachineScaleSets',
+      });
+    } catch (error) {
+      if (isNotFound(error)) return; // already gone
+      throw toMpiboxError(error, 'delete resource group');
+    }
+    this.#options.logger.info('azure cluster terminated', { clusterId, resourceGroup: names.resourceGroup });
+  }
+
+  async info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null> {
+    const { clients, jobUsername } = this.#options;
+    const names = azureNames(clusterId);
+    const clusterName = await this.#clusterName(names, abortSignal);
+    if (clusterName === null) return null;
+    const [vms, publicIp, nics, scaleSet] = await Promise.all([
+      this.#vms(names, abortSignal),
+      this.#step('public IP', () =>
+        clients.network.publicIPAddresses.get(names.resourceGroup, names.publicIp, { abortSignal }),
+      ),
+      this.#step('network interfaces', () =>
+        collect(
+          clients.network.networkInterfaces.listVirtualMachineScaleSetNetworkInterfaces(
+            names.resourceGroup,
+            names.scaleSet,
+            { abortSignal },
+          ),
+        ),
+      ),
+      this.#step('scale set', () =>
+        clients.compute.virtualMachineScaleSets.get(names.resourceGroup, names.scaleSet, { abortSignal }),
+      ),
+    ]);
+    const slots = VM_SIZES[scaleSet.sku?.name ?? '']?.cores ?? 1;
+    const nodes: NodeEndpoint[] = [];
+    for (const [index, vm] of vms.entries()) {
+      const nic = nics.find(
+        (candidate) => candidate.virtualMachine?.id?.toLowerCase() === vm.id?.toLowerCase(),
+      );
+      const ipConfiguration = nic?.ipConfigurations?.[0];
+      // One backend address per query, as Azure answers it: ports are read back, never computed.
+      const mapping = ipConfiguration?.id
+        ? await this.#step('NAT port mapping', () =>
+            clients.network.loadBalancers.listInboundNatRulePortMappings(
+              names.resourceGroup,
+              names.loadBalancer,
+              names.backendPool,
+              { ipConfiguration: { id: ipConfiguration.id } },
+              { ...this.#options.pollOptions, abortSignal },
+            ),
+          )
+        : null;
+      const port = mapping?.inboundNatRulePortMappings?.find(
+        (entry) => entry.backendPort === 22,
+      )?.frontendPort;
+      nodes.push({
+        index,
+        name: nodeName(clusterName, index),
+        host: publicIp.ipAddress ?? '',
+        port: port ?? 0,
+        privateAddress: ipConfiguration?.privateIPAddress ?? '',
+        slots,
+        state: nodeStateOf(vm),
+      });
+    }
+    const home = `/home/${jobUsername}`;
+    return {
+      clusterId,
+      user: jobUsername,
+      nodes,
+      machinefilePath: `${home}/machinefile`,
+      machinefile: machinefileText(nodes.map((node) => ({ name: node.privateAddress, slots: node.slots }))),
+      workDir: home,
+      sharedDir: `${home}/shared`,
+    };
+  }
+
+  async authorizeKeys(clusterId: string): Promise<void> {
+    throw new MpiboxError('unsupported', 'pushing keys to Azure nodes is not built yet', { clusterId });
+  }
+
+  async recover(): Promise<void> {
+    // Azure keeps its VMs whatever the bot does; a deallocated or evicted cluster is for
+    // `start` (or the reconciler), not for a restart of the bot.
+  }
+
+  knownHostKeys(): readonly string[] | null {
+    return null; // host keys of Azure nodes are pinned on first use (not built yet)
+  }
+
+  /** Node results in node order; a VM whose provisioning failed carries Azure's reason. */
+  async #results(names: AzureNames, clusterName: string, abortSignal?: AbortSignal): Promise<NodeResult[]> {
+    const vms = await this.#vms(names, abortSignal);
+    return vms.map((vm, index) => {
+      const failed = vm.provisioningState === 'Failed';
+      const status = vm.instanceView?.statuses?.find((entry) => entry.level === 'Error');
+      return {
+        index,
+        name: nodeName(clusterName, index),
+        state: failed ? 'terminated' : nodeStateOf(vm),
+        failure: failed
+          ? {
+              code: status?.code?.replace(/^ProvisioningState\/failed\//, '') ?? 'ProvisioningFailed',
+              message: status?.message ?? 'the VM failed to provision',
+            }
+          : null,
+      };
+    });
+  }
+
+  /** The scale set's VMs, lowest instance id first (node 0 = the lowest). */
+  async #vms(names: AzureNames, abortSignal?: AbortSignal): Promise<VirtualMachineScaleSetVM[]> {
+    const vms = await this.#step('scale set VMs', () =>
+      collect(
+        this.#options.clients.compute.virtualMachineScaleSetVMs.list(names.resourceGroup, names.scaleSet, {
+          expand: 'instanceView',
+          abortSignal,
+        }),
+      ),
+    );
+    return vms.sort((a, b) => Number(a.instanceId ?? 0) - Number(b.instanceId ?? 0));
+  }
+
+  /** The cluster's name from its group's tags; null when the group (or its scale set) is gone. */
+  async #clusterName(names: AzureNames, abortSignal?: AbortSignal): Promise<string | null> {
+    try {
+      const group = await this.#options.clients.resources.resourceGroups.get(names.resourceGroup, {
+        abortSignal,
+      });
+      const name = group.tags?.['mpibox-cluster'];
+      if (!name) return null;
+      await this.#options.clients.compute.virtualMachineScaleSets.get(names.resourceGroup, names.scaleSet, {
+        abortSignal,
+      });
+      return name;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw toMpiboxError(error, 'resource group');
+    }
+  }
+
+  async #requireClusterName(names: AzureNames, abortSignal?: AbortSignal): Promise<string> {
+    const name = await this.#clusterName(names, abortSignal);
+    if (name === null)
+      throw new MpiboxError('not-found', 'cluster does not exist', { resourceGroup: names.resourceGroup });
+    return name;
+  }
+
+  /** Refuses before anything is made when the family's free vCPUs cannot hold the cluster. */
+  async #checkQuota(
+    size: VmSizeInfo,
+    sizeName: string,
+    nodeCount: number,
+    abortSignal?: AbortSignal,
+  ): Promise<void> {
+    const usages = await this.#step('quota', () =>
+      collect(this.#options.clients.compute.usage.list(this.#options.location, { abortSignal })),
+    );
+    const needed = size.vCpus * nodeCount;
+    for (const family of [size.family, 'cores']) {
+      const usage = usages.find((entry) => entry.name.value === family);
+      if (!usage) continue;
+      const free = usage.limit - usage.currentValue;
+      if (free < needed) {
+        throw new MpiboxError('provider', 'quota', {
+          providerCode: 'QuotaExceeded',
+          providerMessage: `${nodeCount} × ${sizeName} needs ${needed} vCPUs of ${usage.name.localizedValue ?? family} in ${this.#options.location}; ${free} of ${usage.limit} are free. Ask for more quota in the Azure portal, or use fewer nodes`,
+        });
+      }
+    }
+  }
+
+  #size(name: string): VmSizeInfo {
+    const info = this.#options.vmSizes.includes(name) ? VM_SIZES[name] : undefined;
+    if (!info)
+      throw new MpiboxError('bad-input', 'unknown size', {
+        size: name,
+        sizes: this.#options.vmSizes.join(', '),
+      });
+    return info;
+  }
+
+  /** Runs one ARM call, turning Azure's refusal into our coded error named after the step. */
+  async #step<T>(step: string, call: () => PromiseLike<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toMpiboxError(error, step);
+    }
+  }
+}
+
+/** Every item of a paged ARM list. */
+async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of pages) items.push(item);
+  return items;
+}
