@@ -7,6 +7,13 @@ export interface Shell {
    * and 'timeout' after `timeoutInMs` or on abort. The connection is closed when this settles.
    */
   exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * The host key the server at `host:port` presents, as an OpenSSH public key line
+   * (`ssh-ed25519 AAAA…`), read from the handshake without logging in. For pinning a node's
+   * key on first contact where the cloud makes the key (Azure); rejects like `exec` when
+   * nothing answers in `timeoutInMs`.
+   */
+  scanHostKey(host: string, port: number, timeoutInMs: number): Promise<string>;
 }
 
 /**

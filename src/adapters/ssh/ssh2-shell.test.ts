@@ -25,6 +25,14 @@ describe('Ssh2Shell and Ssh2JobRunner connections', () => {
     await server.close();
   });
 
+  it('reads a server’s host key from the handshake without logging in, and leaves no connection', async () => {
+    const line = await shell().scanHostKey('127.0.0.1', server.port, 5000);
+
+    expect(line.split(' ').slice(0, 2)).toEqual(server.hostKeyLine.split(' ').slice(0, 2));
+    expect(await eventually(() => server.openConnections() === 0, 2000)).toBe(true);
+    await expect(shell().scanHostKey('127.0.0.1', 1, 2000)).rejects.toMatchObject({ code: 'provider' });
+  });
+
   it('runs a command once the slow handshake is done, then closes the connection', async () => {
     const result = await shell().exec(target(), 'echo hi', { timeoutInMs: 5000 });
 

@@ -1,5 +1,6 @@
 import { MpiboxError } from '../../domain/errors.ts';
 import type { ExecOptions, ExecResult, KnownHostKeys, Shell, SshTarget } from '../../ports/shell.ts';
+import ssh2 from 'ssh2';
 import { connect, openExec } from './connect.ts';
 
 /** Shell over the `ssh2` library, authenticating with the bot's private key. */
@@ -10,6 +11,38 @@ export class Ssh2Shell implements Shell {
   constructor(privateKey: Buffer, knownHostKeys: KnownHostKeys) {
     this.#privateKey = privateKey;
     this.#knownHostKeys = knownHostKeys;
+  }
+
+  scanHostKey(host: string, port: number, timeoutInMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const client = new ssh2.Client();
+      let seen: Buffer | null = null;
+      const timer = setTimeout(() => {
+        client.destroy();
+        reject(new MpiboxError('timeout', 'no host key in time', { host, port, timeoutInMs }));
+      }, timeoutInMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        client.destroy();
+        if (seen) resolve(hostKeyLine(seen));
+      };
+      // The handshake ends at the host key: refusing it closes the connection, nothing logs in.
+      client.on('error', (error: Error) => {
+        done();
+        if (!seen)
+          reject(new MpiboxError('provider', 'ssh connection failed', { host, port, reason: error.message }));
+      });
+      client.connect({
+        host,
+        port,
+        username: 'mpibox-host-key-scan',
+        readyTimeout: timeoutInMs,
+        hostVerifier: (key: Buffer): boolean => {
+          seen = key;
+          return false;
+        },
+      });
+    });
   }
 
   async exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult> {
@@ -85,4 +118,11 @@ function collect(
     );
     channel.end(stdin ?? '');
   });
+}
+
+/** `<type> <base64>` of a raw SSH public key blob (its type is the blob's first string). */
+function hostKeyLine(blob: Buffer): string {
+  const length = blob.readUInt32BE(0);
+  const type = blob.subarray(4, 4 + length).toString('ascii');
+  return `${type} ${blob.toString('base64')}`;
 }
