@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clusterModels } from './fixtures.ts';
+import { clusterModels, example, sendRaw, shapeGaps } from './fixtures.ts';
 import { FAST_POLL, fakeArmClients, InMemoryMachineHost, startFakeArm, type FakeArm } from './index.ts';
 
 type Clients = ReturnType<typeof fakeArmClients>;
@@ -105,6 +105,30 @@ describe('fake ARM through the real SDK clients', () => {
     const hosted = new Map(host.running().map((machine) => [machine.spec.privateIp, machine.sshPort]));
     expect(ports).toEqual(hosted);
     expect(new Set(ports.values()).size).toBe(3);
+    const query = example('network/QueryInboundNatRulePortMapping.json');
+    const pool = `/subscriptions/${fake.subscriptionId}/resourceGroups/mpibox-c1/providers/Microsoft.Network/loadBalancers/lb/backendAddressPools/nodes`;
+    const accepted = await sendRaw(
+      clients.network,
+      fake,
+      'POST',
+      `${pool}/queryInboundNatRulePortMapping?api-version=2025-03-01`,
+      {
+        ...query.parameters.parameters,
+        ipAddress: '10.0.0.5',
+      },
+    );
+    expect(accepted.status).toBe(202);
+    const location = new URL(accepted.headers.location ?? '');
+    let result = await sendRaw(clients.network, fake, 'GET', `${location.pathname}${location.search}`);
+    while (result.status === 202) {
+      result = await sendRaw(clients.network, fake, 'GET', `${location.pathname}${location.search}`);
+    }
+    expect(shapeGaps(query.responses['200']?.body, result.body)).toEqual([]);
+    expect(result.body).toEqual({
+      inboundNatRulePortMappings: [
+        { inboundNatRuleName: 'ssh', protocol: 'Tcp', frontendPort: ports.get('10.0.0.5'), backendPort: 22 },
+      ],
+    });
     const vms = await all(clients.compute.virtualMachineScaleSetVMs.list('mpibox-c1', 'vmss'));
     expect(vms.map((vm) => vm.instanceId)).toEqual(['0', '1', '2']);
     expect(vms.map((vm) => vm.osProfile?.computerName)).toEqual(['node000000', 'node000001', 'node000002']);

@@ -51,6 +51,9 @@ export const loadBalancerKind: ResourceKind = {
       }
     }
     for (const rule of lists.inboundNatRules) checkNatRule(rule);
+    for (const rule of lists.loadBalancingRules) {
+      rule.properties = { disableOutboundSnat: false, ...(rule.properties as Json) };
+    }
     if (!standard && lists.outboundRules.length > 0) {
       throw new ArmError(
         400,

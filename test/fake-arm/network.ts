@@ -51,7 +51,7 @@ const virtualNetworkKind: ResourceKind = {
         );
       }
     }
-    return { ...properties, subnets };
+    return { virtualNetworkPeerings: [], enableDdosProtection: false, ...properties, subnets };
   },
 };
 
@@ -102,13 +102,14 @@ const networkSecurityGroupKind: ResourceKind = {
         },
       }),
     );
-    return { ...properties, securityRules, defaultSecurityRules };
+    return { flushConnection: false, ...properties, securityRules, defaultSecurityRules };
   },
 };
 
 const publicIpKind: ResourceKind = {
   type: 'Microsoft.Network/publicIPAddresses',
   inUseCode: 'PublicIPAddressCannotBeDeleted',
+  defaults: { sku: { name: 'Basic', tier: 'Regional' } },
   normalize(_ctx, _id, body) {
     const properties = (body.properties ?? {}) as Json;
     const standard = String((body.sku as Json | undefined)?.name ?? 'Basic').toLowerCase() === 'standard';
@@ -124,6 +125,7 @@ const publicIpKind: ResourceKind = {
     return {
       publicIPAddressVersion: 'IPv4',
       idleTimeoutInMinutes: 4,
+      ddosSettings: { protectionMode: 'VirtualNetworkInherited' },
       ...properties,
       publicIPAllocationMethod: method,
       ...(method === 'Static' ? { ipAddress: '127.0.0.1' } : {}),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ArmError, resourceNotFound } from './errors.ts';
+import { ArmError, invalidReference, resourceNotFound } from './errors.ts';
 import { objectBody, startOperation, type Ctx, type Reply } from './router.ts';
 import { removeResource } from './scale-set-runtime.ts';
 import type { ArmState, Group, Resource } from './state.ts';
@@ -11,6 +11,8 @@ export interface ResourceKind {
   type: string;
   /** The stored `properties` for a PUT body: ids filled, references checked (throw ArmError). */
   normalize(ctx: Ctx, id: string, body: Json, previous: Resource | undefined): Json;
+  /** Top-level defaults Azure fills in (e.g. a public IP's Basic SKU). */
+  defaults?: Json;
   /** Extra fields computed on read (back-references). */
   view?(state: ArmState, resource: Resource): Json;
   /** ARM's code when deleting it while another resource still uses it. */
@@ -68,6 +70,7 @@ export function putResource(ctx: Ctx, kind: ResourceKind): Reply {
     group: group.name,
     location: body.location,
     body: {
+      ...kind.defaults,
       ...body,
       id,
       name,
@@ -167,9 +170,5 @@ export function checkReference(state: ArmState, id: unknown, by: string, within?
     )
       return;
   }
-  throw new ArmError(
-    400,
-    'InvalidResourceReference',
-    `Resource ${text} referenced by resource ${by} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
-  );
+  throw invalidReference(text, by);
 }

@@ -129,3 +129,23 @@ export function merge(base: Json, patch: Json): Json {
   }
   return result;
 }
+
+/** The NIC defaults Azure fills into a scale-set model (dnsSettings, accelerated networking, IPv4). */
+export function withNicDefaults(body: Json): Json {
+  const model = structuredClone(body);
+  const nics = (dig(
+    model,
+    'properties',
+    'virtualMachineProfile',
+    'networkProfile',
+    'networkInterfaceConfigurations',
+  ) ?? []) as Json[];
+  for (const nic of nics) {
+    const properties = (nic.properties ?? {}) as Json;
+    nic.properties = { dnsSettings: { dnsServers: [] }, enableAcceleratedNetworking: false, ...properties };
+    for (const config of (properties.ipConfigurations ?? []) as Json[]) {
+      config.properties = { privateIPAddressVersion: 'IPv4', ...(config.properties as Json) };
+    }
+  }
+  return model;
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArmError, resourceNotFound } from './errors.ts';
 import { resourceId } from './resources.ts';
 import { GROUP, objectBody, route, startOperation, type Ctx, type Reply, type Route } from './router.ts';
-import { checkModel, checkQuota, merge, publicModel, VMSS } from './scale-set-model.ts';
+import { checkModel, checkQuota, merge, publicModel, VMSS, withNicDefaults } from './scale-set-model.ts';
 import { addInstances, dig, removeResource, startInstances, stopInstances } from './scale-set-runtime.ts';
 import type { Instance, Resource, ScaleSetRuntime } from './state.ts';
 import type { Json } from './types.ts';
@@ -41,7 +41,7 @@ function putScaleSet(ctx: Ctx, patch: boolean): Reply {
   const known = ctx.state.scaleSets.get(id.toLowerCase());
   if (patch && !known) throw resourceNotFound(VMSS, name, group.name);
   const sent = objectBody(ctx);
-  const body = patch && known ? merge(known.resource.body, sent) : sent;
+  const body = withNicDefaults(patch && known ? merge(known.resource.body, sent) : sent);
   if (typeof body.location !== 'string' || body.location === '') {
     throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
   }
