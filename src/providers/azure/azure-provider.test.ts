@@ -1,9 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_POLL, fakeTokenCredential, startFakeArm, type FakeArm } from '../../../test/fake-arm/index.ts';
 import { JsonLogger } from '../../adapters/system/json-logger.ts';
+import { SystemClock } from '../../adapters/system/system-clock.ts';
+import { makeTempDir } from '../../../test/support/local-fixtures.ts';
+import type { ExecOptions, ExecResult, Shell, SshTarget } from '../../ports/shell.ts';
 import type { CreateClusterInput } from '../../ports/cloud-provider.ts';
 import { makeAzureClients } from './azure-clients.ts';
 import { AzureProvider, type AzureClients } from './azure-provider.ts';
+import { HostKeyPins } from './host-key-pins.ts';
+
+/** SSH to the fake's machines (which have no sshd): records commands, answers as told. */
+class RecordingShell implements Shell {
+  readonly commands: { node: string; user: string; command: string; stdin?: string }[] = [];
+  /** Exit status per command prefix (default 0). */
+  readonly exitCodes = new Map<string, number>();
+
+  async exec(target: SshTarget, command: string, options: ExecOptions): Promise<ExecResult> {
+    this.commands.push({
+      node: `${target.host}:${target.port}`,
+      user: target.user,
+      command,
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    });
+    const code = [...this.exitCodes].find(([prefix]) => command.startsWith(prefix))?.[1] ?? 0;
+    return { stdout: code === 0 ? '' : 'status: error', stderr: '', exitCode: code };
+  }
+
+  async scanHostKey(host: string, port: number): Promise<string> {
+    return `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(`${host}:${port}`).toString('base64')}`;
+  }
+}
 
 const BOT_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr1Ws2I0z8fJxGqkSTW1xHC3cxk3V9KcN7Tyb9Q7sYh mpibox-bot';
 
@@ -11,6 +37,7 @@ describe('AzureProvider on the fake ARM (real SDK clients)', () => {
   let fake: FakeArm;
   let provider: AzureProvider;
   let clients: AzureClients;
+  const shell = new RecordingShell();
   const input = (clusterId: string, nodeCount: number): CreateClusterInput => ({
     clusterId,
     name: clusterId.split('-')[0] ?? 'x',
@@ -47,6 +74,9 @@ describe('AzureProvider on the fake ARM (real SDK clients)', () => {
       spotMaxPricePerHour: -1,
       customData: async () => '#cloud-config\n{}\n',
       pollOptions: FAST_POLL,
+      shell,
+      pins: new HostKeyPins(makeTempDir('mpibox-azure-pins')),
+      clock: new SystemClock(),
       logger: new JsonLogger('error'),
     });
   });
@@ -113,6 +143,63 @@ describe('AzureProvider on the fake ARM (real SDK clients)', () => {
     expect(info?.nodes.every((node) => node.host === '127.0.0.1' && node.slots === 120)).toBe(true);
     expect(info?.machinefile).toBe(info?.nodes.map((node) => `${node.privateAddress} slots=120\n`).join(''));
     expect(info?.user).toBe('mpi');
+  });
+
+  it('is ready once cloud-init is done everywhere: host keys pinned, NFS from node 0, machinefile on every node', async () => {
+    shell.commands.length = 0;
+
+    const info = await provider.waitReady('demo-a1b2c3', 30_000);
+
+    const [first, ...rest] = info.nodes;
+    const at = (node: typeof first) => `${node?.host}:${node?.port}`;
+    expect(shell.commands.every((entry) => entry.user === 'mpiboxadmin')).toBe(true);
+    for (const node of info.nodes) {
+      const mine = shell.commands
+        .filter((entry) => entry.node === at(node))
+        .map((entry) => entry.command.split(' ').slice(0, 2).join(' '));
+      expect(mine[0]).toBe('cloud-init status');
+      expect(mine.at(-1)).toBe('sudo /usr/local/sbin/mpibox-write-machinefile');
+      expect(provider.knownHostKeys(node.host, node.port)?.[0]).toMatch(/^ssh-ed25519 /);
+    }
+    expect(
+      shell.commands
+        .filter((entry) => entry.command.includes('mpibox-nfs-server'))
+        .map((entry) => entry.node),
+    ).toEqual([at(first)]);
+    expect(
+      shell.commands
+        .filter((entry) => entry.command.includes('mpibox-nfs-client'))
+        .map((entry) => entry.node)
+        .sort(),
+    ).toEqual(rest.map(at).sort());
+    for (const entry of shell.commands.filter((candidate) => candidate.command.includes('mpibox-nfs-client')))
+      expect(entry.command).toContain(first?.privateAddress);
+    expect(shell.commands.find((entry) => entry.command.includes('write-machinefile'))?.stdin).toBe(
+      info.machinefile,
+    );
+    expect(provider.knownHostKeys('127.0.0.1', 1)).toBeNull();
+  });
+
+  it('says which node failed cloud-init instead of calling the cluster ready', async () => {
+    shell.exitCodes.set('cloud-init', 1);
+
+    const failed = await provider.waitReady('demo-a1b2c3', 30_000).catch((error: unknown) => error);
+    shell.exitCodes.clear();
+
+    expect(failed).toMatchObject({
+      code: 'provider',
+      fields: expect.objectContaining({ node: 'demo-0', providerCode: 'NodeSetupFailed' }),
+    });
+  });
+
+  it('pushes the team’s keys to every node', async () => {
+    shell.commands.length = 0;
+
+    await provider.authorizeKeys('demo-a1b2c3', ['ssh-ed25519 AAAA1 alice', 'ssh-ed25519 AAAA2 bob']);
+
+    const pushes = shell.commands.filter((entry) => entry.command === 'sudo /usr/local/sbin/mpibox-set-keys');
+    expect(pushes).toHaveLength(4);
+    for (const push of pushes) expect(push.stdin).toBe('ssh-ed25519 AAAA1 alice\nssh-ed25519 AAAA2 bob\n');
   });
 
   it('grows and shrinks by the highest instance ids, keeping node 0', async () => {

@@ -12,7 +12,9 @@ import type {
   NodeSize,
   NodeStatus,
 } from '../../ports/cloud-provider.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Shell } from '../../ports/shell.ts';
 import {
   loadBalancerBody,
   nsgBody,
@@ -23,6 +25,8 @@ import {
 } from './azure-bodies.ts';
 import { isNotFound, toMpiboxError } from './azure-errors.ts';
 import { CREATED_BY_TAG, azureIds, azureNames, type AzureNames } from './azure-names.ts';
+import type { HostKeyPins } from './host-key-pins.ts';
+import { pushKeys, setUpNodes, type DescribedCluster, type NodeSetupDeps } from './node-setup.ts';
 import { nodeStateOf } from './power-state.ts';
 import { VM_SIZES, type VmSizeInfo } from './vm-sizes.ts';
 
@@ -51,6 +55,11 @@ export interface AzureProviderOptions {
   customData: (input: { clusterId: string; authorizedKeys: readonly string[] }) => Promise<string>;
   /** Options of every long-running operation's poller (tests poll fast). */
   pollOptions?: { updateIntervalInMs?: number };
+  /** SSH to the nodes as the admin user (cloud-init, NFS, keys, machinefile). */
+  shell: Shell;
+  /** Host keys pinned on first contact. */
+  pins: HostKeyPins;
+  clock: Clock;
   logger: Logger;
 }
 
@@ -169,8 +178,14 @@ export class AzureProvider implements CloudProvider {
     return vms.map((vm, index) => ({ index, name: nodeName(clusterName, index), state: nodeStateOf(vm) }));
   }
 
-  async waitReady(clusterId: string): Promise<ClusterInfo> {
-    throw new MpiboxError('unsupported', 'waiting for SSH on Azure nodes is not built yet', { clusterId });
+  async waitReady(clusterId: string, timeoutInMs: number, abortSignal?: AbortSignal): Promise<ClusterInfo> {
+    return setUpNodes(
+      this.#setupDeps(),
+      clusterId,
+      () => this.#describe(clusterId, abortSignal),
+      timeoutInMs,
+      abortSignal,
+    );
   }
 
   async resize(clusterId: string, nodeCount: number, abortSignal?: AbortSignal): Promise<NodeResult[]> {
@@ -239,10 +254,16 @@ export class AzureProvider implements CloudProvider {
       if (isNotFound(error)) return; // already gone
       throw toMpiboxError(error, 'delete resource group');
     }
+    this.#options.pins.forget(clusterId);
     this.#options.logger.info('azure cluster terminated', { clusterId, resourceGroup: names.resourceGroup });
   }
 
   async info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null> {
+    return (await this.#describe(clusterId, abortSignal))?.info ?? null;
+  }
+
+  /** The cluster read back from Azure, with each node's VM id. */
+  async #describe(clusterId: string, abortSignal?: AbortSignal): Promise<DescribedCluster | null> {
     const { clients, jobUsername } = this.#options;
     const names = azureNames(clusterId);
     const clusterName = await this.#clusterName(names, abortSignal);
@@ -298,7 +319,7 @@ export class AzureProvider implements CloudProvider {
       });
     }
     const home = `/home/${jobUsername}`;
-    return {
+    const info: ClusterInfo = {
       clusterId,
       user: jobUsername,
       nodes,
@@ -307,10 +328,17 @@ export class AzureProvider implements CloudProvider {
       workDir: home,
       sharedDir: `${home}/shared`,
     };
+    return { info, vmIds: vms.map((vm) => vm.vmId ?? vm.id ?? '') };
   }
 
-  async authorizeKeys(clusterId: string): Promise<void> {
-    throw new MpiboxError('unsupported', 'pushing keys to Azure nodes is not built yet', { clusterId });
+  async authorizeKeys(
+    clusterId: string,
+    publicKeys: readonly string[],
+    abortSignal?: AbortSignal,
+  ): Promise<void> {
+    const info = await this.info(clusterId, abortSignal);
+    if (!info) return; // gone: nothing to push to
+    await pushKeys(this.#setupDeps(), info, publicKeys, abortSignal);
   }
 
   async recover(): Promise<void> {
@@ -318,8 +346,13 @@ export class AzureProvider implements CloudProvider {
     // `start` (or the reconciler), not for a restart of the bot.
   }
 
-  knownHostKeys(): readonly string[] | null {
-    return null; // host keys of Azure nodes are pinned on first use (not built yet)
+  knownHostKeys(host: string, port: number): readonly string[] | null {
+    return this.#options.pins.lookup(host, port);
+  }
+
+  #setupDeps(): NodeSetupDeps {
+    const { shell, clock, pins, adminUsername } = this.#options;
+    return { shell, clock, pins, adminUsername };
   }
 
   /** Node results in node order; a VM whose provisioning failed carries Azure's reason. */
