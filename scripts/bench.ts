@@ -4,8 +4,10 @@
  * asserts nothing.
  */
 import { benchAckLatency } from './bench/ack-latency.ts';
+import { benchAzureRequests } from './bench/azure-requests.ts';
 import { benchJobLog } from './bench/job-log.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'job-log') await benchJobLog();
 if (which === 'all' || which === 'ack-latency') await benchAckLatency();
+if (which === 'all' || which === 'azure-requests') await benchAzureRequests();
