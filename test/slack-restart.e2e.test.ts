@@ -5,6 +5,7 @@ import { signSlackRequest, slashCommandBody, startFakeSlack } from './fake-slack
 import { BotProcess } from './support/bot-process.ts';
 import { makeTempDir, testBasePort } from './support/local-fixtures.ts';
 import { SIGNING_SECRET, eventually, freePort, onTimeoutDescribe } from './support/slack-bot.ts';
+import { accountForLines as accountFor } from './support/numbered-lines.ts';
 
 const LINES = 150;
 /** A job printing numbered lines, a few per chat interval. */
@@ -15,24 +16,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/**
- * Walks the thread against the job's lines: a shown line must be the next one, and a skip
- * notice must count exactly the lines it stands for. Returns the lines accounted for.
- */
-function accountFor(lines: string[], expected: string[]): number {
-  let next = 0;
-  for (const line of lines) {
-    const notice = /^\[… ([\d,]+) lines? \(.*\) not shown here/.exec(line);
-    if (notice) {
-      next += Number(notice[1]?.replaceAll(',', ''));
-    } else {
-      expect(line, `thread line after ${expected[next - 1] ?? 'the start'}`).toBe(expected[next]);
-      next += 1;
-    }
-  }
-  return next;
-}
 
 describe('a job thread across a bot crash (real bot over HTTP, fake Slack)', () => {
   it(

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { ChannelPolicy } from '../domain/policy.ts';
+import { RESERVED_USERNAMES } from '../providers/azure/cloud-init.ts';
 
 /**
  * The one place that reads the environment. `loadConfig(env)` is a pure function of the
@@ -21,55 +22,25 @@ const vmSize = z
   .string()
   .regex(/^(Standard|Basic)_[A-Za-z0-9_-]{1,40}$/, 'a VM size such as Standard_HB120rs_v3');
 
-/**
- * Names Azure refuses as a VM admin user (its published list), and names that would clash
- * with the image's own accounts.
- */
-export const RESERVED_USER_NAMES: ReadonlySet<string> = new Set([
-  '1',
-  '123',
-  'a',
-  'actuser',
-  'adm',
-  'admin',
-  'admin1',
-  'admin2',
-  'administrator',
-  'aspnet',
-  'backup',
-  'console',
-  'david',
-  'guest',
-  'john',
-  'owner',
-  'root',
-  'server',
-  'sql',
-  'support',
-  'support_388945a0',
-  'sys',
-  'test',
-  'test1',
-  'test2',
-  'test3',
-  'user',
-  'user1',
-  'user2',
-  'user3',
-  'user4',
-  'user5',
-  'daemon',
-  'bin',
-  'nobody',
-  'sshd',
-  'ubuntu',
-]);
-
 /** A Linux login name Azure accepts: lowercase, digits, - and _, not reserved. */
 const linuxUser = z
   .string()
   .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Linux user name: lowercase letters, digits, - and _, at most 32')
-  .refine((name) => !RESERVED_USER_NAMES.has(name), 'reserved by Azure or the image; pick another name');
+  .refine((name) => !RESERVED_USERNAMES.has(name), 'reserved by Azure or the image; pick another name');
+
+/** A comma-separated list whose every item passes `check`; at least one item. */
+function listOf(check: (item: string) => boolean, problem: string) {
+  return z.string().transform((text, context) => {
+    const items = text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+    if (items.length === 0) context.addIssue({ code: 'custom', message: 'at least one value' });
+    for (const item of items.filter((candidate) => !check(candidate)))
+      context.addIssue({ code: 'custom', message: `${JSON.stringify(item)} ${problem}` });
+    return items;
+  });
+}
 
 /** `a.b.c.d/n` with each part in range. */
 function isIpv4Cidr(text: string): boolean {
@@ -123,23 +94,10 @@ const EnvSchema = z.object({
     .optional(),
   AZURE_VM_SIZE: vmSize.default('Standard_HB120rs_v3'),
   /** Sizes users may pick with --size; the default size is always allowed. */
-  AZURE_VM_SIZES: z
-    .string()
-    .transform((text, context) => {
-      const sizes = text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-      for (const size of sizes) {
-        if (!vmSize.safeParse(size).success)
-          context.addIssue({
-            code: 'custom',
-            message: `${JSON.stringify(size)} is not a VM size such as Standard_HB120rs_v3`,
-          });
-      }
-      return sizes;
-    })
-    .optional(),
+  AZURE_VM_SIZES: listOf(
+    (size) => vmSize.safeParse(size).success,
+    'is not a VM size such as Standard_HB120rs_v3',
+  ).optional(),
   AZURE_IMAGE: z
     .string()
     .regex(
@@ -148,25 +106,7 @@ const EnvSchema = z.object({
     )
     .default('microsoft-dsvm:ubuntu-hpc:2204:latest'),
   /** CIDRs allowed to reach SSH; required with Azure (never the whole internet by default). */
-  AZURE_SSH_SOURCE: z
-    .string()
-    .transform((text, context) => {
-      const cidrs = text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-      if (cidrs.length === 0)
-        context.addIssue({ code: 'custom', message: 'at least one CIDR, e.g. 203.0.113.0/24' });
-      for (const cidr of cidrs) {
-        if (!isIpv4Cidr(cidr))
-          context.addIssue({
-            code: 'custom',
-            message: `${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.0/24`,
-          });
-      }
-      return cidrs;
-    })
-    .optional(),
+  AZURE_SSH_SOURCE: listOf(isIpv4Cidr, 'is not an IPv4 CIDR such as 203.0.113.0/24').optional(),
   AZURE_ADMIN_USERNAME: linuxUser.default('mpiboxadmin'),
   AZURE_JOB_USERNAME: linuxUser.default('mpi'),
   AZURE_CLOUD: z

@@ -3,6 +3,7 @@ import { FakeClock } from '../../test/fakes/fake-clock.ts';
 import { RecordingChat } from '../../test/fakes/recording-chat.ts';
 import { ChatPacer } from './chat-pacer.ts';
 import { LOG_CHARS_PER_MESSAGE, LogThread } from './log-thread.ts';
+import { accountForLines as accountFor } from '../../test/support/numbered-lines.ts';
 
 const PARENT = { channelId: 'C1', messageId: 'parent' };
 
@@ -25,24 +26,6 @@ function threadLines(chat: RecordingChat): string[] {
     .map((call) => call.ref?.messageId ?? '');
   const text = replies.map((id) => chat.latest.get(id)?.text ?? '').join('');
   return text.split('\n').filter((line) => line !== '');
-}
-
-/**
- * Walks the thread against the log's lines: each shown line must be the next one, each skip
- * notice must count exactly the lines it stands for. Returns how many lines were accounted for.
- */
-function accountFor(lines: string[], expected: string[]): number {
-  let next = 0;
-  for (const line of lines) {
-    const notice = /^\[… ([\d,]+) lines? \(.*\) not shown here/.exec(line);
-    if (notice) {
-      next += Number(notice[1]?.replaceAll(',', ''));
-    } else {
-      expect(line).toBe(expected[next]);
-      next += 1;
-    }
-  }
-  return next;
 }
 
 const numbered = (from: number, to: number) =>
