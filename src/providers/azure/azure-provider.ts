@@ -1,4 +1,8 @@
-import type { ComputeManagementClient, VirtualMachineScaleSetVM } from '@azure/arm-compute';
+import type {
+  ComputeManagementClient,
+  VirtualMachineScaleSet,
+  VirtualMachineScaleSetVM,
+} from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { machinefileText, nodeName } from '../../domain/cluster.ts';
@@ -266,9 +270,10 @@ export class AzureProvider implements CloudProvider {
   async #describe(clusterId: string, abortSignal?: AbortSignal): Promise<DescribedCluster | null> {
     const { clients, jobUsername } = this.#options;
     const names = azureNames(clusterId);
-    const clusterName = await this.#clusterName(names, abortSignal);
-    if (clusterName === null) return null;
-    const [vms, publicIp, nics, scaleSet] = await Promise.all([
+    const found = await this.#cluster(names, abortSignal);
+    if (found === null) return null;
+    const { name: clusterName, scaleSet } = found;
+    const [vms, publicIp, nics] = await Promise.all([
       this.#vms(names, abortSignal),
       this.#step('public IP', () =>
         clients.network.publicIPAddresses.get(names.resourceGroup, names.publicIp, { abortSignal }),
@@ -282,18 +287,15 @@ export class AzureProvider implements CloudProvider {
           ),
         ),
       ),
-      this.#step('scale set', () =>
-        clients.compute.virtualMachineScaleSets.get(names.resourceGroup, names.scaleSet, { abortSignal }),
-      ),
     ]);
     const slots = VM_SIZES[scaleSet.sku?.name ?? '']?.cores ?? 1;
-    const nodes: NodeEndpoint[] = [];
-    for (const [index, vm] of vms.entries()) {
+    // One backend address per query, as Azure answers it: ports are read back, never computed.
+    // The queries are independent, so they run side by side (a few at a time).
+    const nodes: NodeEndpoint[] = await mapLimited(vms, PORT_QUERIES_AT_ONCE, async (vm, index) => {
       const nic = nics.find(
         (candidate) => candidate.virtualMachine?.id?.toLowerCase() === vm.id?.toLowerCase(),
       );
       const ipConfiguration = nic?.ipConfigurations?.[0];
-      // One backend address per query, as Azure answers it: ports are read back, never computed.
       const mapping = ipConfiguration?.id
         ? await this.#step('NAT port mapping', () =>
             clients.network.loadBalancers.listInboundNatRulePortMappings(
@@ -308,7 +310,7 @@ export class AzureProvider implements CloudProvider {
       const port = mapping?.inboundNatRulePortMappings?.find(
         (entry) => entry.backendPort === 22,
       )?.frontendPort;
-      nodes.push({
+      return {
         index,
         name: nodeName(clusterName, index),
         host: publicIp.ipAddress ?? '',
@@ -316,8 +318,8 @@ export class AzureProvider implements CloudProvider {
         privateAddress: ipConfiguration?.privateIPAddress ?? '',
         slots,
         state: nodeStateOf(vm),
-      });
-    }
+      };
+    });
     const home = `/home/${jobUsername}`;
     const info: ClusterInfo = {
       clusterId,
@@ -390,16 +392,26 @@ export class AzureProvider implements CloudProvider {
 
   /** The cluster's name from its group's tags; null when the group (or its scale set) is gone. */
   async #clusterName(names: AzureNames, abortSignal?: AbortSignal): Promise<string | null> {
+    return (await this.#cluster(names, abortSignal))?.name ?? null;
+  }
+
+  /** The cluster's name and scale set; null when the group (or its scale set) is gone. */
+  async #cluster(
+    names: AzureNames,
+    abortSignal?: AbortSignal,
+  ): Promise<{ name: string; scaleSet: VirtualMachineScaleSet } | null> {
     try {
       const group = await this.#options.clients.resources.resourceGroups.get(names.resourceGroup, {
         abortSignal,
       });
       const name = group.tags?.['mpibox-cluster'];
       if (!name) return null;
-      await this.#options.clients.compute.virtualMachineScaleSets.get(names.resourceGroup, names.scaleSet, {
-        abortSignal,
-      });
-      return name;
+      const scaleSet = await this.#options.clients.compute.virtualMachineScaleSets.get(
+        names.resourceGroup,
+        names.scaleSet,
+        { abortSignal },
+      );
+      return { name, scaleSet };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw toMpiboxError(error, 'resource group');
@@ -462,4 +474,23 @@ async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of pages) items.push(item);
   return items;
+}
+
+/** Port-mapping queries in flight at once (each is a small long-running operation). */
+const PORT_QUERIES_AT_ONCE = 8;
+
+/** `work` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++)
+      results[index] = await work(items[index] as T, index);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
