@@ -121,6 +121,10 @@ export interface ClusterInfo {
   clusterId: string;
   /** Login user on every node (the team's; on Azure the job user). */
   user: string;
+  /** The login the bot uses for jobs and setup (locally `user`; on Azure the admin user). */
+  botUser: string;
+  /** Jobs run as this user through sudo from `botUser`; null when `botUser` runs them itself. */
+  jobsRunAs: string | null;
   /** Nodes ordered by index. */
   nodes: NodeEndpoint[];
   /** Absolute path of the machinefile as seen on the nodes. */

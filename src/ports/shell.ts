@@ -29,7 +29,13 @@ export type KnownHostKeys = (host: string, port: number) => readonly string[] | 
 export interface SshTarget {
   host: string;
   port: number;
+  /** The login user. */
   user: string;
+  /**
+   * Run commands as this user instead, through `sudo -n -H -u` (the login user is then an
+   * admin: the bot's own login on Azure, which runs jobs as the team's user).
+   */
+  runAs?: string;
 }
 
 export interface ExecOptions {

@@ -157,6 +157,17 @@ describe('JobService', () => {
     expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'timed out after 1 s (--timeout)' });
   });
 
+  it('runs a job as the provider’s job user when the bot logs in as an admin (Azure)', async () => {
+    const h = makeHarness();
+    h.provider.jobsRunAs = 'mpi';
+    await h.run('UALICE', '/mpi up 1 demo');
+
+    await h.run('UALICE', '/mpi run -- ./solver');
+    await h.until(() => h.runner.jobs.size === 1, 'job started');
+
+    expect(h.runner.startTargets).toEqual([expect.objectContaining({ user: 'admin', runAs: 'mpi' })]);
+  });
+
   it('keeps a fast job’s thread readable: few messages, each within limits, complete attachment', async () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 1 demo');

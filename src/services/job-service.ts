@@ -9,6 +9,7 @@ import type { JobOutcome, JobRunner } from '../ports/job-runner.ts';
 import type { LogStore } from '../ports/log-store.ts';
 import type { DomainEvents } from '../ports/events.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { SshTarget } from '../ports/shell.ts';
 import type { ClusterRow, JobPatch, JobRow, Store } from '../ports/store.ts';
 import type { Actor, Reply } from './actor.ts';
 import type { ChatPacer } from './chat-pacer.ts';
@@ -304,7 +305,7 @@ export class JobService {
     let info = await this.#deps.provider.info(cluster.id).catch(() => null);
     if (!info || !info.nodes[0])
       return this.#finish(jobId, { kind: 'vanished' }, 'its cluster has no nodes any more');
-    const target = () => ({ host: info!.nodes[0]!.host, port: info!.nodes[0]!.port, user: info!.user });
+    const target = () => jobTarget(info!, info!.nodes[0]!);
 
     if (job.pid === null) {
       // Starting is idempotent on the node (the job folder is the lock), so a start whose answer
@@ -459,7 +460,7 @@ export class JobService {
    * starting. False when the nodes could not be reached for that either.
    */
   async #undoStart(job: JobRow, info: ClusterInfo): Promise<boolean> {
-    const targets = info.nodes.map((node) => ({ host: node.host, port: node.port, user: info.user }));
+    const targets = info.nodes.map((node) => jobTarget(info, node));
     try {
       await this.#deps.runner.cancel(
         targets,
@@ -534,11 +535,7 @@ export class JobService {
     if (inFlight) return inFlight; // a double click, or the supervisor and a command at once
     const cancel = (async () => {
       const info = await provider.info(job.clusterId);
-      const targets = (info?.nodes ?? []).map((node) => ({
-        host: node.host,
-        port: node.port,
-        user: info?.user ?? '',
-      }));
+      const targets = info ? info.nodes.map((node) => jobTarget(info, node)) : [];
       await runner.cancel(targets, { jobId, remoteDir, pid }, limits.cancelGraceInMs);
       this.#killed.add(jobId);
     })();
@@ -699,4 +696,14 @@ export class JobService {
     if (!cluster) throw new MpiboxError('not-found', 'no such cluster', { clusterId });
     return cluster;
   }
+}
+
+/** Where the bot runs a job's commands on `node`: its own login, as the job user if need be. */
+function jobTarget(info: ClusterInfo, node: ClusterInfo['nodes'][number]): SshTarget {
+  return {
+    host: node.host,
+    port: node.port,
+    user: info.botUser,
+    ...(info.jobsRunAs !== null ? { runAs: info.jobsRunAs } : {}),
+  };
 }

@@ -45,7 +45,11 @@ export class FakeJobRunner implements JobRunner {
     return this.#startGate.hold();
   }
 
-  async start(_target: SshTarget, launch: JobLaunch): Promise<{ pid: number }> {
+  /** Every target a job was started on, in order. */
+  readonly startTargets: SshTarget[] = [];
+
+  async start(target: SshTarget, launch: JobLaunch): Promise<{ pid: number }> {
+    this.startTargets.push(target);
     this.calls.push(`start ${launch.remoteDir}`);
     await this.#startGate.pass();
     const loseAnswer = this.#lostStartAnswers > 0;

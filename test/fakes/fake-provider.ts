@@ -18,6 +18,8 @@ export class FakeProvider implements CloudProvider {
   readonly kind = 'local' as const;
   readonly supportsSpot = false;
   readonly launcher = ['mpiexec'];
+  /** Like Azure: the bot logs in as an admin and runs jobs as this user (null: as itself). */
+  jobsRunAs: string | null = null;
   /** Nodes whose creation fails with the given cloud error (by index), for partial failures. */
   readonly failingNodes = new Map<number, { code: string; message: string }>();
   readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
@@ -122,6 +124,8 @@ export class FakeProvider implements CloudProvider {
     return {
       clusterId,
       user: 'tester',
+      botUser: this.jobsRunAs === null ? 'tester' : 'admin',
+      jobsRunAs: this.jobsRunAs,
       nodes,
       machinefilePath: `/work/${clusterId}/machinefile`,
       machinefile: machinefileText(nodes),

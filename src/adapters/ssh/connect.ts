@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { MpiboxError } from '../../domain/errors.ts';
+import { shellQuote } from '../../domain/job.ts';
 import type { KnownHostKeys, SshTarget } from '../../ports/shell.ts';
 
 export type SshClient = InstanceType<typeof ssh2.Client>;
@@ -124,10 +125,20 @@ export function openExec(client: SshClient, command: string, target: SshTarget):
         }),
       );
     try {
-      client.exec(command, (error, channel) => (error ? fail(error) : resolve(channel)));
+      client.exec(remoteCommand(target, command), (error, channel) =>
+        error ? fail(error) : resolve(channel),
+      );
     } catch (error) {
       // ssh2 throws "Not connected" when the connection closed since `ready`.
       fail(error instanceof Error ? error : new Error(String(error)));
     }
   });
+}
+
+/** The command as the node runs it: as is, or as `target.runAs` through sudo (no prompt). */
+export function remoteCommand(target: SshTarget, command: string): string {
+  if (target.runAs === undefined) return command;
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(target.runAs))
+    throw new MpiboxError('bad-input', 'not a user name', { runAs: target.runAs });
+  return `sudo -n -H -u ${target.runAs} -- /bin/sh -c ${shellQuote(command)}`;
 }

@@ -324,6 +324,8 @@ export class AzureProvider implements CloudProvider {
     const info: ClusterInfo = {
       clusterId,
       user: jobUsername,
+      botUser: this.#options.adminUsername,
+      jobsRunAs: jobUsername,
       nodes,
       machinefilePath: `${home}/machinefile`,
       machinefile: machinefileText(nodes.map((node) => ({ name: node.privateAddress, slots: node.slots }))),

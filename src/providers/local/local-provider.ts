@@ -270,6 +270,8 @@ export class LocalProvider implements CloudProvider {
     return {
       clusterId,
       user: this.#options.user.name,
+      botUser: this.#options.user.name,
+      jobsRunAs: null,
       nodes,
       machinefilePath: layout.machinefile,
       machinefile: machinefileText(nodes),
