@@ -5,7 +5,15 @@ import { loadOrCreateBotKey } from './adapters/ssh/bot-key.ts';
 import { Ssh2JobRunner } from './adapters/ssh/ssh2-job-runner.ts';
 import { Ssh2Shell } from './adapters/ssh/ssh2-shell.ts';
 import { openSqliteStore } from './adapters/store-sqlite/sqlite-store.ts';
-import type { Config } from './config/config.ts';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AzureConfig, Config } from './config/config.ts';
+import type { CloudProvider } from './ports/cloud-provider.ts';
+import type { Shell } from './ports/shell.ts';
+import { makeAzureClients } from './providers/azure/azure-clients.ts';
+import { AzureProvider } from './providers/azure/azure-provider.ts';
+import { readCloudInitTemplate } from './providers/azure/cloud-init.ts';
+import { ClusterCustomData } from './providers/azure/cluster-custom-data.ts';
+import { HostKeyPins } from './providers/azure/host-key-pins.ts';
 import type { Chat } from './ports/chat.ts';
 import type { Clock } from './ports/clock.ts';
 import type { LogStore } from './ports/log-store.ts';
@@ -26,17 +34,19 @@ export function buildApp(
   // to its nodes through this shell, hence the lookup that reaches it late.
   const knownHostKeys: KnownHostKeys = (host, port) => provider.knownHostKeys(host, port);
   const shell = new Ssh2Shell(botKey.privateKey, knownHostKeys);
-  const provider = new LocalProvider({
-    root: path.join(config.dataDir, 'clusters'),
-    basePort: config.localBasePort,
-    slotsPerNode: config.localSlotsPerNode,
-    user: { name: os.userInfo().username, isRoot: process.getuid?.() === 0 },
-    botPublicKey: botKey.publicKey,
-    launcher: config.localMpiexec,
-    shell,
-    clock,
-    logger,
-  });
+  const provider: CloudProvider = config.azure
+    ? buildAzureProvider(config, config.azure, { shell, clock, logger, botPublicKey: botKey.publicKey })
+    : new LocalProvider({
+        root: path.join(config.dataDir, 'clusters'),
+        basePort: config.localBasePort,
+        slotsPerNode: config.localSlotsPerNode,
+        user: { name: os.userInfo().username, isRoot: process.getuid?.() === 0 },
+        botPublicKey: botKey.publicKey,
+        launcher: config.localMpiexec,
+        shell,
+        clock,
+        logger,
+      });
   const logs = deps.logs ?? new FileLogStore(path.join(config.dataDir, 'logs'));
   const services = wireServices({
     store,
@@ -72,4 +82,47 @@ export function buildApp(
       store.close();
     },
   };
+}
+
+/**
+ * Azure from config: DefaultAzureCredential (service principal, managed or workload identity,
+ * `az login`; AZURE_TOKEN_CREDENTIALS narrows the chain), clients on the configured ARM
+ * endpoint, host-key pins and intra-cluster keys in the data folder.
+ */
+function buildAzureProvider(
+  config: Config,
+  azure: AzureConfig,
+  deps: { shell: Shell; clock: Clock; logger: Logger; botPublicKey: string },
+): AzureProvider {
+  const dir = path.join(config.dataDir, 'azure');
+  const customData = new ClusterCustomData({
+    dir: path.join(dir, 'cluster-keys'),
+    template: readCloudInitTemplate(),
+    adminUsername: azure.adminUsername,
+    jobUsername: azure.jobUsername,
+    botPublicKey: deps.botPublicKey,
+  });
+  return new AzureProvider({
+    clients: makeAzureClients({
+      credential: new DefaultAzureCredential(),
+      subscriptionId: azure.subscriptionId,
+      endpoint: azure.resourceManagerEndpoint,
+    }),
+    subscriptionId: azure.subscriptionId,
+    location: azure.location,
+    vmSizes: azure.vmSizes,
+    image: azure.image,
+    sshSources: azure.sshSources,
+    adminUsername: azure.adminUsername,
+    jobUsername: azure.jobUsername,
+    botPublicKey: deps.botPublicKey,
+    maxNodesPerCluster: config.maxNodesPerCluster,
+    spotMaxPricePerHour: azure.spotMaxPricePerHour,
+    customData: (input) => customData.render(input),
+    onTerminated: (clusterId) => customData.forget(clusterId),
+    shell: deps.shell,
+    pins: new HostKeyPins(path.join(dir, 'host-keys')),
+    clock: deps.clock,
+    logger: deps.logger,
+  });
 }

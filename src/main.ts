@@ -23,13 +23,6 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
-  if (config.mode === 'azure') {
-    // The settings are read and checked (above); the provider that acts on them is being built.
-    process.stderr.write(
-      'mpibox: the Azure provider is not complete in this build; unset AZURE_SUBSCRIPTION_ID to use the local provider\n',
-    );
-    return 2;
-  }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = acquirePidLock(config.dataDir);
   if ('heldBy' in lock) {
@@ -59,7 +52,12 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
   const chat = new ConsoleChat(write);
   const app = buildApp(config, { chat, clock: new SystemClock(), logger });
   app.recover();
-  logger.info('mpibox started', { surface: 'console', dataDir: config.dataDir, user });
+  logger.info('mpibox started', {
+    surface: 'console',
+    dataDir: config.dataDir,
+    user,
+    ...providerSummary(config),
+  });
   let stopping = false;
   const stop = (): void => {
     if (stopping) process.exit(130);
@@ -133,7 +131,12 @@ async function runSlackMode(
   });
   app.recover();
   const server = await slack.start();
-  logger.info('mpibox started', { surface: surface.kind, port: server.port, dataDir: config.dataDir });
+  logger.info('mpibox started', {
+    surface: surface.kind,
+    port: server.port,
+    dataDir: config.dataDir,
+    ...providerSummary(config),
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -176,3 +179,22 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** The provider settings in force, for the start-up line (nothing secret is in them). */
+function providerSummary(config: Config): Record<string, unknown> {
+  const azure = config.azure;
+  if (!azure)
+    return { provider: 'local', basePort: config.localBasePort, slotsPerNode: config.localSlotsPerNode };
+  return {
+    provider: 'azure',
+    subscriptionId: azure.subscriptionId,
+    location: azure.location,
+    vmSizes: azure.vmSizes,
+    image: Object.values(azure.image).join(':'),
+    sshSources: azure.sshSources,
+    adminUsername: azure.adminUsername,
+    jobUsername: azure.jobUsername,
+    cloud: azure.cloud,
+    resourceManagerEndpoint: azure.resourceManagerEndpoint,
+  };
+}

@@ -51,7 +51,9 @@ export function explain(error: unknown): string {
           }: ${String(f.providerCode)}: ${String(f.providerMessage ?? '')}`.trimEnd()
         : `The cloud reported a problem: ${cause(error)}. Try again, or ask an admin to check the bot log.`;
     case 'timeout':
-      return `Timed out: ${error.message}${f.waiting ? ` (still waiting for ${f.waiting})` : ''}.`;
+      return `Timed out: ${error.message}${f.waiting ? ` (still waiting for ${f.waiting})` : ''}${
+        f.lastProblem ? `; last seen: ${String(f.lastProblem)}` : ''
+      }.`;
     case 'internal':
       return 'Something went wrong inside mpibox; the details are in the bot log.';
   }

@@ -57,6 +57,8 @@ export interface AzureProviderOptions {
   spotMaxPricePerHour: number;
   /** The custom data (cloud-init, not yet base64) of a cluster's nodes. */
   customData: (input: { clusterId: string; authorizedKeys: readonly string[] }) => Promise<string>;
+  /** Called once a cluster is gone, to drop what was kept for it (its intra-cluster key). */
+  onTerminated?: (clusterId: string) => void;
   /** Options of every long-running operation's poller (tests poll fast). */
   pollOptions?: { updateIntervalInMs?: number };
   /** SSH to the nodes as the admin user (cloud-init, NFS, keys, machinefile). */
@@ -255,10 +257,11 @@ export class AzureProvider implements CloudProvider {
         forceDeletionTypes: 'Microsoft.Compute/virtualMachines,Microsoft.Compute/virtualMachineScaleSets',
       });
     } catch (error) {
-      if (isNotFound(error)) return; // already gone
-      throw toMpiboxError(error, 'delete resource group');
+      if (!isNotFound(error)) throw toMpiboxError(error, 'delete resource group');
+      // already gone: still forget what was kept for it
     }
     this.#options.pins.forget(clusterId);
+    this.#options.onTerminated?.(clusterId);
     this.#options.logger.info('azure cluster terminated', { clusterId, resourceGroup: names.resourceGroup });
   }
 
