@@ -1,11 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isolatedArgv } from '../../src/providers/local/node-isolation.ts';
 import { commandLine } from '../../src/providers/local/processes.ts';
+import { answersSsh, bootSshd } from './machines/boot.ts';
 import { parseCloudConfig, type CloudConfig, type CloudUser } from './machines/cloud-config.ts';
 import { machinePath } from './machines/machine-files.ts';
 import {
@@ -125,7 +124,13 @@ export class SshdMachineHost implements MachineHost {
     const config = spec.customData === null ? emptyConfig() : parseCloudConfig(spec.customData);
     const users = await this.#serially(() => this.#applyCloudConfig(layout, spec, config));
     const sshdConfig = writeSshdConfig(layout, users);
-    await this.#bootSshd(machine, layout, sshdConfig);
+    const sshdPid = await bootSshd(machine.netns, layout, sshdConfig);
+    machine.relay.backend = { sshdPid, sshdConfig };
+    if (!(await answersSsh(machine.sshPort))) {
+      throw new Error(
+        `${spec.computerName}: sshd listens but the NAT port ${machine.sshPort} does not answer`,
+      );
+    }
     machine.running = true;
     return { sshPort: machine.sshPort };
   }
@@ -263,56 +268,6 @@ export class SshdMachineHost implements MachineHost {
     return users.map((user) => user.name);
   }
 
-  async #bootSshd(
-    machine: Machine,
-    layout: ReturnType<typeof machineLayout>,
-    sshdConfig: string,
-  ): Promise<void> {
-    await stopProcessesIn(machine.netns);
-    fs.rmSync(layout.pidFile, { force: true });
-    fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation folder
-    const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfig];
-    const boot = [
-      'unshare',
-      '--mount',
-      '--propagation',
-      'private',
-      '--',
-      '/bin/sh',
-      '-c',
-      PRIVATE_TMP_AND_EXEC,
-    ];
-    const argv = [
-      'ip',
-      'netns',
-      'exec',
-      machine.netns,
-      ...isolatedArgv('uts', layout.computerName, [...boot, 'sh', path.join(layout.dir, 'tmp'), ...sshd]),
-    ];
-    const log = fs.openSync(path.join(layout.dir, 'sshd.log'), 'a');
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', log, log], detached: true });
-    fs.closeSync(log);
-    child.unref();
-    let exited: string | null = null;
-    child.on('exit', (code, signal) => {
-      exited = `sshd exited with ${code ?? signal}`;
-    });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      // sshd writes its pid file once it listens; the NAT rule then hands connections to it.
-      const pid = Number(fs.readFileSync(layout.pidFile, { encoding: 'utf8', flag: 'a+' }).trim());
-      if (pid > 0 && pid === child.pid) {
-        machine.relay.backend = { sshdPid: pid, sshdConfig };
-        if (await answersSsh(machine.sshPort)) return;
-      }
-      if (exited !== null || Date.now() > deadline) {
-        const tail = fs.readFileSync(path.join(layout.dir, 'sshd.log'), 'utf8').trim().slice(-500);
-        throw new Error(`${layout.computerName}: ${exited ?? 'sshd did not answer in 15 s'}: ${tail}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   async #removeOwnedUsers(): Promise<void> {
     await this.#serially(async () => {
       for (const name of this.#ownedUsers) await removeUser(name);
@@ -325,33 +280,6 @@ export class SshdMachineHost implements MachineHost {
     this.#lock = next.catch(() => undefined);
     return next;
   }
-}
-
-/**
- * The machine's boot, inside its mount namespace: its own /tmp (a folder of this host, as the
- * VM's disk) and /dev/shm (Open MPI's shared-memory segments), then sshd. Why the machines'
- * folder is not under /tmp: the bind mount hides it there.
- */
-const PRIVATE_TMP_AND_EXEC =
-  'mount --bind "$1" /tmp && mount -t tmpfs -o mode=1777,size=512m mpibox-shm /dev/shm && shift && exec "$@"';
-
-/** True when the port answers with an SSH banner. */
-function answersSsh(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let seen = '';
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('latin1');
-      if (seen.startsWith('SSH-')) done(true);
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
 }
 
 /**
