@@ -25,7 +25,14 @@ import { wireServices } from './services/wire-services.ts';
 /** Everything but the chat surface, wired from config: shared by main.ts and the benchmarks. */
 export function buildApp(
   config: Config,
-  deps: { chat: Chat; clock: Clock; logger: Logger; logs?: LogStore },
+  deps: {
+    chat: Chat;
+    clock: Clock;
+    logger: Logger;
+    logs?: LogStore;
+    /** Where orphans are reported; default MPIBOX_ADMIN_CHANNEL (the console passes its own). */
+    adminChannelId?: string | null;
+  },
 ) {
   const { chat, clock, logger } = deps;
   const store = openSqliteStore(config.databasePath);
@@ -70,6 +77,7 @@ export function buildApp(
     },
     chatIntervalInMs: config.chatIntervalInMs,
     channelPolicy: config.channelPolicy,
+    adminChannelId: deps.adminChannelId === undefined ? config.adminChannelId : deps.adminChannelId,
   });
 
   return {
@@ -82,6 +90,31 @@ export function buildApp(
       store.close();
     },
   };
+}
+
+/** How often the reconciler compares the provider with the store (issue 9: hourly). */
+export const RECONCILE_INTERVAL_IN_MS = 3_600_000;
+
+/**
+ * Runs `tick` now, then every `intervalInMs` after the previous tick ended, until `abortSignal`
+ * aborts; resolves then. Transport only (STYLE 10): a failed tick is logged and the next one
+ * comes on time. On the Clock port, so a test drives it with a fake clock.
+ */
+export async function runEvery(
+  clock: Clock,
+  intervalInMs: number,
+  tick: (abortSignal: AbortSignal) => Promise<unknown>,
+  logger: Logger,
+  abortSignal: AbortSignal,
+): Promise<void> {
+  while (!abortSignal.aborted) {
+    try {
+      await tick(abortSignal);
+    } catch (error) {
+      if (!abortSignal.aborted) logger.error('scheduled work failed', { error });
+    }
+    await clock.sleep(intervalInMs, abortSignal).catch(() => undefined);
+  }
 }
 
 /**

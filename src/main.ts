@@ -4,7 +4,7 @@ import path from 'node:path';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
-import { buildApp } from './app.ts';
+import { RECONCILE_INTERVAL_IN_MS, buildApp, runEvery } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
@@ -50,8 +50,18 @@ async function main(argv: string[]): Promise<number> {
 async function runConsoleMode(config: Config, logger: JsonLogger, user: string): Promise<void> {
   const write = (text: string): void => void process.stdout.write(text);
   const chat = new ConsoleChat(write);
-  const app = buildApp(config, { chat, clock: new SystemClock(), logger });
+  const clock = new SystemClock();
+  // Orphans are printed like any other message of the console.
+  const app = buildApp(config, { chat, clock, logger, adminChannelId: 'console' });
   app.recover();
+  const reconciling = new AbortController();
+  const reconciler = runEvery(
+    clock,
+    RECONCILE_INTERVAL_IN_MS,
+    (signal) => app.reconciler.runOnce(signal),
+    logger,
+    reconciling.signal,
+  );
   logger.info('mpibox started', {
     surface: 'console',
     dataDir: config.dataDir,
@@ -76,6 +86,8 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
       write,
     });
   } finally {
+    reconciling.abort();
+    await reconciler;
     await app.idle();
     app.close();
   }
@@ -131,10 +143,19 @@ async function runSlackMode(
   });
   app.recover();
   const server = await slack.start();
+  const reconciling = new AbortController();
+  const reconciler = runEvery(
+    clock,
+    RECONCILE_INTERVAL_IN_MS,
+    (signal) => app.reconciler.runOnce(signal),
+    logger,
+    reconciling.signal,
+  );
   logger.info('mpibox started', {
     surface: surface.kind,
     port: server.port,
     dataDir: config.dataDir,
+    adminChannel: config.adminChannelId,
     ...providerSummary(config),
   });
   await new Promise<void>((resolve) => {
@@ -142,6 +163,8 @@ async function runSlackMode(
     process.once('SIGTERM', resolve);
   });
   logger.info('mpibox stopping', {});
+  reconciling.abort();
+  await reconciler;
   await server.stop();
   app.close();
 }

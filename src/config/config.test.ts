@@ -36,6 +36,16 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.dataDir).toBe('/data');
   });
 
+  it('reads the admin channel for orphan reports (none by default), and refuses what is no channel id', () => {
+    const unset = loadConfig({}, '/x');
+    const set = loadConfig({ MPIBOX_ADMIN_CHANNEL: 'C0ADMINS' }, '/x');
+    const bad = loadConfig({ MPIBOX_ADMIN_CHANNEL: '#admins' }, '/x');
+
+    expect(unset.ok && unset.config.adminChannelId).toBeNull();
+    expect(set.ok && set.config.adminChannelId).toBe('C0ADMINS');
+    expect(bad).toEqual({ ok: false, message: expect.stringContaining('MPIBOX_ADMIN_CHANNEL') });
+  });
+
   it('reports every problem at once, in one message', () => {
     const result = loadConfig(
       { MPIBOX_MAX_NODES_PER_CLUSTER: 'lots', MPIBOX_LOCAL_BASE_PORT: '80', MPIBOX_LOG_LEVEL: 'loud' },

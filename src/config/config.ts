@@ -53,6 +53,11 @@ function isIpv4Cidr(text: string): boolean {
 const EnvSchema = z.object({
   MPIBOX_DATA_DIR: z.string().min(1).default('./.mpibox'),
   MPIBOX_ADMINS: csv.default([]),
+  /** Slack channel id where the reconciler reports orphaned clusters to the admins. */
+  MPIBOX_ADMIN_CHANNEL: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABC')
+    .optional(),
   MPIBOX_MAX_NODES_PER_CLUSTER: positiveInt(1000).default(16),
   MPIBOX_MAX_TOTAL_NODES: positiveInt(10_000).default(64),
   MPIBOX_LOCAL_BASE_PORT: z.coerce.number().int().min(1024).max(65_000).default(10106),
@@ -195,6 +200,8 @@ export interface Config {
   databasePath: string;
   /** User ids (Slack ids, or console names) allowed to act on any cluster. */
   adminIds: string[];
+  /** Slack channel id for the admins' reports (orphaned clusters); null: they go to the log only. */
+  adminChannelId: string | null;
   /** Upper bound of `/mpi up N` and `/mpi resize`. */
   maxNodesPerCluster: number;
   /** Upper bound of all live nodes together. */
@@ -245,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       dataDir,
       databasePath: path.join(dataDir, 'mpibox.db'),
       adminIds: e.MPIBOX_ADMINS,
+      adminChannelId: e.MPIBOX_ADMIN_CHANNEL ?? null,
       maxNodesPerCluster: e.MPIBOX_MAX_NODES_PER_CLUSTER,
       maxTotalNodes: e.MPIBOX_MAX_TOTAL_NODES,
       localBasePort: e.MPIBOX_LOCAL_BASE_PORT,

@@ -41,6 +41,13 @@ export interface CloudProvider {
   start(clusterId: string, abortSignal?: AbortSignal): Promise<NodeResult[]>;
   /** Deletes every node and everything running on it. Succeeds when already gone. */
   terminate(clusterId: string, abortSignal?: AbortSignal): Promise<void>;
+  /**
+   * Every cluster mpibox made that this provider still holds, whether or not the store knows
+   * it (on Azure: the resource groups tagged `created-by=mpibox`; locally: the cluster folders).
+   * Read-only; one entry per cluster, in no particular order; empty when there are none. The
+   * reconciler compares it with the store to find orphans and lost clusters.
+   */
+  listClusters(abortSignal?: AbortSignal): Promise<ProviderCluster[]>;
   /** Connection info of a cluster; null when it does not exist. */
   info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null>;
   /** Replaces the user keys allowed to log in (the bot's own key always stays). */
@@ -114,6 +121,24 @@ export interface NodeStatus {
   name: string;
   /** Provider state mapped onto mpibox's union. */
   state: NodeState;
+}
+
+/** Output of `listClusters`: one cluster as the provider holds it. */
+export interface ProviderCluster {
+  /** The id mpibox chose at `create` (the handle of every verb). */
+  clusterId: string;
+  /** User-facing name as the provider recorded it (Azure: the group's tag); null when not recorded. */
+  name: string | null;
+  /** The provider's own name for it, for a person to find it: the Azure resource group, the local folder. */
+  resourceName: string;
+  /** When its nodes were made, epoch ms UTC (Azure: the scale set's `timeCreated`); null when unknown. */
+  createdAtMs: number | null;
+  /** Nodes it holds now, in any state (0 when only network pieces are left). */
+  nodeCount: number;
+  /** Size name of its nodes; null when it has no nodes to tell. */
+  size: string | null;
+  /** Channel and owner it was made for, when the provider recorded them (Azure tags). */
+  labels: { channelId: string; ownerId: string } | null;
 }
 
 /** Output of `waitReady` and `info`: how to reach a cluster. */

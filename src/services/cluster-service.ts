@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isLive } from '../domain/cluster.ts';
 import { MpiboxError, isBotNotInChannel } from '../domain/errors.ts';
 import { canModifyCluster, formatDuration } from '../domain/policy.ts';
-import type { Chat } from '../ports/chat.ts';
+import type { Chat, Message } from '../ports/chat.ts';
 import type { ChatPacer } from './chat-pacer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterInfo, CloudProvider, NodeResult } from '../ports/cloud-provider.ts';
@@ -12,7 +12,15 @@ import type { ClusterRow, Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
 import { explain } from './explain.ts';
 import { resolveCluster } from './resolve-cluster.ts';
-import { clusterCard, clusterListMessage, downConfirmation, message, nodeTable } from './messages.ts';
+import {
+  clusterCard,
+  clusterListMessage,
+  downConfirmation,
+  lostNotice,
+  lostProblem,
+  message,
+  nodeTable,
+} from './messages.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
 // Longer than STYLE's 300 lines on purpose: the cluster state machine (creating → ready →
@@ -47,6 +55,8 @@ export class ClusterService {
   readonly #infoCache = new Map<string, { updatedAtMs: number; info: ClusterInfo | null }>();
   /** The last status answer (replies are never changed after they are made). */
   #statusCache: { key: string; reply: Reply } | null = null;
+  /** Thread notes posted so far: each its own pacer slot (notes are never coalesced). */
+  #notes = 0;
 
   constructor(deps: ClusterServiceDeps) {
     this.#deps = deps;
@@ -209,6 +219,34 @@ export class ClusterService {
     for (const cluster of this.#deps.store.listLiveClusters()) {
       void this.#deps.tracker.run(cluster.id, () => this.#recover(cluster.id));
     }
+  }
+
+  /**
+   * The reconciler did not find this cluster in the provider's list begun at `listedAtMs`.
+   * Only a ready cluster not changed since can be lost (one being created, resized or deleted
+   * is its own operation's to judge), and only when the provider confirms it has nothing of
+   * it. Then its usage closes, it is marked failed, its thread and card say so, and its jobs
+   * end. Resolves true when it was marked.
+   */
+  async markLost(clusterId: string, listedAtMs: number): Promise<boolean> {
+    const { store, provider, logger } = this.#deps;
+    let marked = false;
+    await this.#deps.tracker.run(clusterId, async () => {
+      const cluster = this.#get(clusterId);
+      if (cluster.state !== 'ready' || cluster.updatedAtMs >= listedAtMs) return;
+      if ((await provider.info(clusterId)) !== null) return; // a list can lag behind; it is there
+      logger.warn('provider lost a live cluster', { clusterId, provider: provider.kind });
+      store.transaction(() => {
+        this.#stopAllNodes(clusterId, 'deleted');
+        store.setNodes(clusterId, []);
+        this.#update(clusterId, { state: 'failed', lastError: lostProblem(provider.kind) });
+      });
+      marked = true;
+      await this.#postInThread(clusterId, lostNotice(cluster));
+      await this.#refreshCard(clusterId);
+      await this.#deps.beforeDelete?.(clusterId);
+    });
+    return marked;
   }
 
   /** Keys allowed on a channel's clusters changed: push them to every live cluster there. */
@@ -405,6 +443,26 @@ export class ClusterService {
       }
     });
     return failure;
+  }
+
+  /** Posts in the card's thread (in the channel when there is no card), paced; failures are logged. */
+  async #postInThread(clusterId: string, text: Message): Promise<void> {
+    const cluster = this.#get(clusterId);
+    const card =
+      cluster.cardChannelId && cluster.cardMessageId
+        ? { channelId: cluster.cardChannelId, messageId: cluster.cardMessageId }
+        : undefined;
+    await this.#deps.pacer.submit(
+      cluster.channelId,
+      `cluster-note-${clusterId}-${(this.#notes += 1)}`,
+      async () => {
+        try {
+          await this.#deps.chat.post(card?.channelId ?? cluster.channelId, text, card);
+        } catch (error) {
+          this.#deps.logger.warn('cluster note could not be posted', { clusterId, error });
+        }
+      },
+    );
   }
 
   /** Updates the card in place, paced with the channel's other chat calls; only the newest waits. */

@@ -12,12 +12,15 @@ import { explain } from './explain.ts';
 import type { JobService } from './job-service.ts';
 import type { KeyService } from './key-service.ts';
 import { message } from './messages.ts';
+import type { Reconciler } from './reconciler.ts';
 
 export interface DispatcherDeps {
   store: Store;
   clusters: ClusterService;
   keys: KeyService;
   jobs: JobService;
+  /** Orphan reports' Down buttons (a cluster the store has no live record of); absent: none. */
+  orphans?: Pick<Reconciler, 'downOrphan'>;
   clock: Clock;
   logger: Logger;
   limits: Limits;
@@ -60,7 +63,7 @@ export class Dispatcher {
       this.#checkPolicy(scoped, BUTTON_VERBS[action], null);
       switch (action) {
         case 'cluster-down':
-          return this.#deps.clusters.downById(scoped, value);
+          return this.#down(scoped, value);
         case 'cluster-keep':
           return Promise.resolve({
             visibility: 'ephemeral',
@@ -70,6 +73,30 @@ export class Dispatcher {
           return this.#deps.jobs.cancel(scoped, { jobId: Number(value) });
       }
     });
+  }
+
+  /**
+   * `/mpi down NAME`: a cluster of the channel; failing that, with `--yes`, an orphan by its
+   * cluster id (admins only), which is how the console, without buttons, deletes one.
+   */
+  async #downCommand(actor: Actor, command: Extract<Command, { verb: 'down' }>): Promise<Reply> {
+    try {
+      return await this.#deps.clusters.down(actor, command);
+    } catch (error) {
+      const unknown = isMpiboxError(error) && error.code === 'not-found';
+      const orphan =
+        unknown && command.yes && command.name !== null
+          ? await this.#deps.orphans?.downOrphan(actor, command.name)
+          : null;
+      if (orphan) return orphan;
+      throw error;
+    }
+  }
+
+  /** A Down button: an orphan report's (admins only), else a cluster card's. */
+  async #down(actor: Actor, clusterId: string): Promise<Reply> {
+    const orphan = (await this.#deps.orphans?.downOrphan(actor, clusterId)) ?? null;
+    return orphan ?? this.#deps.clusters.downById(actor, clusterId);
   }
 
   async #run(actor: Actor, text: string, work: () => Promise<Reply>): Promise<Reply> {
@@ -97,7 +124,7 @@ export class Dispatcher {
       case 'resize':
         return clusters.resize(actor, command);
       case 'down':
-        return clusters.down(actor, command);
+        return this.#downCommand(actor, command);
       case 'status':
         return clusters.status(actor, command);
       case 'list':

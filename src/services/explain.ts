@@ -35,6 +35,8 @@ export function explain(error: unknown): string {
       if (f.policy) return error.message;
       if (f.botNotInChannel)
         return `I cannot post in this channel (Slack says \`${f.reason}\`), so nothing was started: the cluster card and job logs would have nowhere to go. Invite me with \`/invite @mpibox\`, then run the command again.`;
+      if (f.adminsOnly)
+        return `Only an admin can ${f.verb} \`${f.name}\`: mpibox has no live cluster of that id, so it has no owner here.`;
       return `Only the owner of \`${f.name}\` (<@${f.ownerId}>) or an admin can ${f.verb} it.`;
     case 'quota':
       return f.scope === 'total'

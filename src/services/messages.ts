@@ -1,6 +1,6 @@
 import { formatDuration } from '../domain/policy.ts';
 import type { Block, Button, Message } from '../ports/chat.ts';
-import type { ClusterInfo } from '../ports/cloud-provider.ts';
+import type { ClusterInfo, ProviderCluster } from '../ports/cloud-provider.ts';
 import type { ClusterRow, NodeRow } from '../ports/store.ts';
 
 /**
@@ -126,4 +126,66 @@ export function nodeTable(nodes: NodeRow[]): string {
   return nodes
     .map((node) => `${node.name}  ${node.state}  ${node.host}:${node.port}  slots=${node.slots}`)
     .join('\n');
+}
+
+/** What a lost cluster's card says: the provider no longer has its nodes. */
+export function lostProblem(provider: string): string {
+  return `its nodes are gone from ${provider} (deleted outside mpibox, or evicted); nothing of it runs or bills any more`;
+}
+
+/** Said in a lost cluster's thread: what happened and what to do. */
+export function lostNotice(cluster: Pick<ClusterRow, 'name' | 'nodeCount' | 'size' | 'provider'>): Message {
+  return message(
+    `The nodes of \`${cluster.name}\` are gone from ${cluster.provider}: deleted outside mpibox, or evicted. ` +
+      `mpibox marked it failed and stopped counting its cost. ` +
+      `\`/mpi up ${cluster.nodeCount} ${cluster.name} --size ${cluster.size}\` makes a new one.`,
+  );
+}
+
+/**
+ * An orphan, for the admins: a cluster the provider holds that mpibox has no live record of.
+ * Nothing is deleted unless an admin presses Down. Cost per hour is left out until mpibox has
+ * prices: the node count and size say what it is.
+ */
+export function orphanReport(orphan: ProviderCluster, provider: string, nowInMs: number): Message {
+  const name = orphan.name ?? orphan.clusterId;
+  const headline = `Orphaned cluster on ${provider}: ${name}`;
+  const nodes = orphan.size === null ? `${orphan.nodeCount}` : `${orphan.nodeCount} × ${orphan.size}`;
+  const age = orphan.createdAtMs === null ? 'unknown' : formatDuration(nowInMs - orphan.createdAtMs);
+  const fields: [string, string][] = [
+    ['Resource', orphan.resourceName],
+    ['Cluster id', orphan.clusterId],
+    ['Age', age],
+    ['Nodes', nodes],
+    ['Cost per hour', 'not known yet (mpibox has no prices)'],
+  ];
+  if (orphan.labels)
+    fields.push(['Made for', `<@${orphan.labels.ownerId}> in <#${orphan.labels.channelId}>`]);
+  const why =
+    `mpibox has no live cluster with this id, so nothing it knows of uses these resources. ` +
+    `It is not deleted unless an admin presses Down or types \`/mpi down ${orphan.clusterId} --yes\`.`;
+  const button: Button = {
+    ...downButton({ id: orphan.clusterId, name, nodeCount: orphan.nodeCount }),
+    confirm: {
+      title: `Delete ${name}?`,
+      text: `This deletes ${orphan.resourceName} with its ${orphan.nodeCount} node(s) and everything on them.`,
+      confirm: 'Delete',
+      deny: 'Keep it',
+    },
+  };
+  return {
+    text: `${headline} (${orphan.resourceName}): nodes ${nodes}, age ${age}. ${why}`,
+    blocks: [
+      { kind: 'header', text: headline },
+      { kind: 'fields', fields },
+      { kind: 'text', text: why },
+      { kind: 'actions', buttons: [button] },
+    ],
+  };
+}
+
+/** An orphan report once the orphan is settled: deleted by an admin, or gone by itself. */
+export function orphanSettled(orphan: ProviderCluster, provider: string, outcome: string): Message {
+  const text = `Orphaned cluster on ${provider}: ${orphan.name ?? orphan.clusterId} (${orphan.resourceName}): ${outcome}`;
+  return message(text);
 }

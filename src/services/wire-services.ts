@@ -12,6 +12,7 @@ import { ClusterService } from './cluster-service.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { JobService, type JobLimits } from './job-service.ts';
 import { KeyService } from './key-service.ts';
+import { Reconciler } from './reconciler.ts';
 import { EventBus } from './event-bus.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { recordUsage } from './usage-recorder.ts';
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   /** Least time between two chat calls in one channel. */
   chatIntervalInMs: number;
   channelPolicy: Readonly<Record<string, ChannelPolicy>>;
+  /** Where orphans are reported (MPIBOX_ADMIN_CHANNEL, or the console); null or absent: the log only. */
+  adminChannelId?: string | null;
 }
 
 /** Wires every service to the given ports: the one service graph of main.ts, benchmarks and tests. */
@@ -74,12 +77,25 @@ export function wireServices(deps: ServiceDeps) {
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
     afterReady: (clusterId) => jobs.resume(clusterId),
   });
+  const reconciler = new Reconciler({
+    store,
+    provider,
+    chat,
+    pacer,
+    clock,
+    logger,
+    tracker,
+    clusters,
+    adminIds: limits.adminIds,
+    adminChannelId: deps.adminChannelId ?? null,
+  });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
   const dispatcher = new Dispatcher({
     store,
     clusters,
     keys,
     jobs,
+    orphans: reconciler,
     clock,
     logger,
     limits,
@@ -90,6 +106,7 @@ export function wireServices(deps: ServiceDeps) {
     clusters,
     jobs,
     keys,
+    reconciler,
     tracker,
     jobTracker,
     pacer,

@@ -7,6 +7,7 @@ import type {
   NodeResult,
   NodeSize,
   NodeStatus,
+  ProviderCluster,
 } from '../../src/ports/cloud-provider.ts';
 import { NextCallGate } from './next-call-gate.ts';
 
@@ -22,7 +23,18 @@ export class FakeProvider implements CloudProvider {
   jobsRunAs: string | null = null;
   /** Nodes whose creation fails with the given cloud error (by index), for partial failures. */
   readonly failingNodes = new Map<number, { code: string; message: string }>();
-  readonly clusters = new Map<string, { name: string; nodeCount: number; keys: readonly string[] }>();
+  /** What the "cloud" holds; tests add orphans here, or delete entries to lose a cluster. */
+  readonly clusters = new Map<
+    string,
+    {
+      name: string;
+      nodeCount: number;
+      keys: readonly string[];
+      size?: string;
+      createdAtMs?: number | null;
+      labels?: { channelId: string; ownerId: string } | null;
+    }
+  >();
   readonly calls: string[] = [];
   readonly #failures = new Map<string, MpiboxError>();
   readonly #resizeGate = new NextCallGate();
@@ -58,6 +70,8 @@ export class FakeProvider implements CloudProvider {
         name: input.name,
         nodeCount: input.nodeCount,
         keys: input.authorizedKeys,
+        size: input.size,
+        labels: input.labels,
       });
     }
     return this.#results(input.clusterId);
@@ -107,6 +121,19 @@ export class FakeProvider implements CloudProvider {
   async terminate(clusterId: string): Promise<void> {
     this.#enter(`terminate ${clusterId}`);
     this.clusters.delete(clusterId);
+  }
+
+  async listClusters(): Promise<ProviderCluster[]> {
+    this.#enter('listClusters');
+    return [...this.clusters].map(([clusterId, cluster]) => ({
+      clusterId,
+      name: cluster.name,
+      resourceName: `fake-${clusterId}`,
+      createdAtMs: cluster.createdAtMs ?? null,
+      nodeCount: cluster.nodeCount,
+      size: cluster.size ?? null,
+      labels: cluster.labels ?? null,
+    }));
   }
 
   async info(clusterId: string): Promise<ClusterInfo | null> {

@@ -38,6 +38,8 @@ export function makeHarness(
     maxTotalNodes?: number;
     jobsPerCluster?: number;
     channelPolicy?: Record<string, ChannelPolicy>;
+    /** Where the reconciler reports orphans (default CADMIN). */
+    adminChannelId?: string | null;
   } = {},
 ) {
   const store = openSqliteStore(':memory:');
@@ -72,9 +74,10 @@ export function makeHarness(
       },
       chatIntervalInMs: 1000,
       channelPolicy: options.channelPolicy ?? {},
+      adminChannelId: options.adminChannelId === undefined ? 'CADMIN' : options.adminChannelId,
     });
   const services = wire();
-  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys, events } = services;
+  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys, events, reconciler } = services;
   /** Every domain event of the first service graph, in order. */
   const published: DomainEvent[] = [];
   events.subscribe((event) => published.push(event));
@@ -128,6 +131,7 @@ export function makeHarness(
     jobs,
     clusters,
     keys,
+    reconciler,
     dispatcher,
     published,
     actor,

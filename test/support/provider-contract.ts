@@ -65,6 +65,18 @@ export function describeProviderContract(label: string, makeSetup: () => Promise
       }
     }, 120_000);
 
+    it('lists the clusters it holds, by id, with their node count and size', async () => {
+      const listed = await provider.listClusters();
+
+      expect(listed.filter((cluster) => cluster.clusterId === input.clusterId)).toEqual([
+        expect.objectContaining({ clusterId: input.clusterId, nodeCount: 2, size: input.size }),
+      ]);
+      const mine = listed.find((cluster) => cluster.clusterId === input.clusterId);
+      expect(mine?.name === null || mine?.name === input.name).toBe(true);
+      expect(mine?.resourceName).toContain(input.clusterId);
+      if (mine?.createdAtMs != null) expect(Math.abs(Date.now() - mine.createdAtMs)).toBeLessThan(600_000);
+    });
+
     it('reports ready nodes with their own SSH endpoint, a private address and slots', async () => {
       const info = await provider.waitReady(input.clusterId, setup.readyTimeoutInMs);
 
@@ -115,6 +127,9 @@ export function describeProviderContract(label: string, makeSetup: () => Promise
 
       expect(await provider.info(input.clusterId)).toBeNull();
       expect(await provider.query(input.clusterId)).toEqual([]);
+      expect((await provider.listClusters()).map((cluster) => cluster.clusterId)).not.toContain(
+        input.clusterId,
+      );
     }, 120_000);
   });
 }

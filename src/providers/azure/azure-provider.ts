@@ -15,6 +15,7 @@ import type {
   NodeResult,
   NodeSize,
   NodeStatus,
+  ProviderCluster,
 } from '../../ports/cloud-provider.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -28,7 +29,7 @@ import {
   type ClusterSpec,
 } from './azure-bodies.ts';
 import { isNotFound, toMpiboxError } from './azure-errors.ts';
-import { CREATED_BY_TAG, azureIds, azureNames, type AzureNames } from './azure-names.ts';
+import { CREATED_BY_TAG, azureIds, azureNames, clusterIdOfGroup, type AzureNames } from './azure-names.ts';
 import type { HostKeyPins } from './host-key-pins.ts';
 import { pushKeys, setUpNodes, type DescribedCluster, type NodeSetupDeps } from './node-setup.ts';
 import { nodeStateOf } from './power-state.ts';
@@ -263,6 +264,51 @@ export class AzureProvider implements CloudProvider {
     this.#options.pins.forget(clusterId);
     this.#options.onTerminated?.(clusterId);
     this.#options.logger.info('azure cluster terminated', { clusterId, resourceGroup: names.resourceGroup });
+  }
+
+  /**
+   * The resource groups tagged `created-by=mpibox` (one ARM list, filtered by Azure), each with
+   * its scale set's size, capacity and creation time. The group's own creation time is not in
+   * the ARM model, so the scale set's stands in; a group without a scale set has no nodes.
+   * The cluster id is read from the group's name: that is the group `terminate` deletes.
+   */
+  async listClusters(abortSignal?: AbortSignal): Promise<ProviderCluster[]> {
+    const { clients } = this.#options;
+    const groups = await this.#step('resource groups', () =>
+      collect(
+        clients.resources.resourceGroups.list({
+          filter: `tagName eq '${CREATED_BY_TAG.name}' and tagValue eq '${CREATED_BY_TAG.value}'`,
+          abortSignal,
+        }),
+      ),
+    );
+    const ours = groups.flatMap((group) => {
+      const clusterId = clusterIdOfGroup(group.name ?? '');
+      return clusterId === null ? [] : [{ clusterId, group: group.name ?? '', tags: group.tags ?? {} }];
+    });
+    return mapLimited(ours, PORT_QUERIES_AT_ONCE, async ({ clusterId, group, tags }) => {
+      const scaleSet = await this.#step('scale set', async () => {
+        try {
+          return await clients.compute.virtualMachineScaleSets.get(group, azureNames(clusterId).scaleSet, {
+            abortSignal,
+          });
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      });
+      const channelId = tags['mpibox-channel'];
+      const ownerId = tags['mpibox-owner'];
+      return {
+        clusterId,
+        name: tags['mpibox-cluster'] ?? null,
+        resourceName: group,
+        createdAtMs: scaleSet?.timeCreated?.getTime() ?? null,
+        nodeCount: scaleSet?.sku?.capacity ?? 0,
+        size: scaleSet?.sku?.name ?? null,
+        labels: channelId && ownerId ? { channelId, ownerId } : null,
+      };
+    });
   }
 
   async info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null> {

@@ -11,6 +11,7 @@ import type {
   NodeResult,
   NodeSize,
   NodeStatus,
+  ProviderCluster,
 } from '../../ports/cloud-provider.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Shell } from '../../ports/shell.ts';
@@ -250,6 +251,36 @@ export class LocalProvider implements CloudProvider {
       await terminateAll([...listeners, ...findByEnvironment({ MPIBOX_CLUSTER_ID: clusterId })], 2000);
       fs.rmSync(layout.dir, { recursive: true, force: true });
       this.#options.logger.info('local cluster terminated', { clusterId });
+    });
+  }
+
+  /**
+   * Every cluster folder under the root. A folder without its state file (a create that died
+   * before writing it) is listed too, with no nodes: it is still ours and still on disk.
+   */
+  async listClusters(): Promise<ProviderCluster[]> {
+    return this.#clusterIds().flatMap((clusterId) => {
+      const layout = this.#layout(clusterId);
+      let createdAtMs: number | null;
+      try {
+        // The folder is made once, by `create`. Where the file system keeps no birth time (it
+        // reads 0), the cluster's internal key tells: it is written once, right after.
+        createdAtMs = fs.statSync(layout.dir).birthtimeMs || mtimeOrNull(layout.internalKey);
+      } catch {
+        return []; // terminated meanwhile
+      }
+      const state = this.#readState(clusterId);
+      return [
+        {
+          clusterId,
+          name: state?.name ?? null,
+          resourceName: layout.dir,
+          createdAtMs,
+          nodeCount: state?.nodes.length ?? 0,
+          size: state?.size ?? null,
+          labels: null,
+        },
+      ];
     });
   }
 
@@ -557,6 +588,14 @@ function sftpServerPath(): string | null {
     '/usr/libexec/sftp-server',
   ];
   return candidates.find((candidate) => fs.existsSync(candidate)) ?? null;
+}
+
+function mtimeOrNull(file: string): number | null {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
 }
 
 function readTail(file: string): string {
