@@ -29,6 +29,9 @@ import { machineKey, type MachineHost, type MachineSpec, type MachineStopReason 
 
 const execFileAsync = promisify(execFile);
 
+/** Hosts made by this process, numbering their namespaces. */
+let hostCount = 0;
+
 export interface SshdMachineHostOptions {
   /** NAT frontend ports come from [firstPort, firstPort + portCount), in random order. */
   firstPort: number;
@@ -81,6 +84,8 @@ export class SshdMachineHost implements MachineHost {
   readonly #machines = new Map<string, Machine>();
   readonly #vnets = new Map<string, Promise<string>>();
   readonly #ownedUsers = new Set<string>();
+  /** Namespaces of this host: `mbx-<pid>-<host number>-…`, apart from other hosts in this process. */
+  readonly #netnsPrefix = `${netnsPrefix()}${hostCount++}-`;
   #nextMachine = 0;
   #nextVnet = 0;
   /** Users and shared homes are changed one machine at a time. */
@@ -158,7 +163,7 @@ export class SshdMachineHost implements MachineHost {
   /** Deletes every machine, VNet and user of this host; for afterAll, whatever state it is in. */
   async close(): Promise<void> {
     for (const machine of [...this.#machines.values()]) await this.stop(machine.spec, 'delete');
-    for (const name of netnsNames().filter((candidate) => candidate.startsWith(netnsPrefix()))) {
+    for (const name of netnsNames().filter((candidate) => candidate.startsWith(this.#netnsPrefix))) {
       await deleteNetns(name);
     }
     this.#vnets.clear();
@@ -182,7 +187,7 @@ export class SshdMachineHost implements MachineHost {
     for (const name of userNames)
       if (this.#ownedUsers.has(name) && (await lookUpUser(name))) users.push(name);
     return {
-      netns: netnsNames().filter((name) => name.startsWith(netnsPrefix())),
+      netns: netnsNames().filter((name) => name.startsWith(this.#netnsPrefix)),
       processes,
       users,
       machineFiles: fs.existsSync(this.dir) && fs.readdirSync(this.dir).length > 0,
@@ -197,7 +202,7 @@ export class SshdMachineHost implements MachineHost {
     const id = this.#nextMachine++;
     const vnetKey = `${spec.subscriptionId}/${spec.resourceGroup.toLowerCase()}`;
     const vnet = await this.#vnetFor(vnetKey);
-    const netns = `${netnsPrefix()}m${id}`;
+    const netns = `${this.#netnsPrefix}m${id}`;
     await createMachineNetns(netns, vnet, `m${id}`, spec.privateIp, this.#options.subnetPrefixLength);
     const relay = await NatRelay.listen(this.#portsToTry());
     const dir = path.join(this.dir, `m${id}`);
@@ -218,7 +223,7 @@ export class SshdMachineHost implements MachineHost {
   #vnetFor(vnetKey: string): Promise<string> {
     let vnet = this.#vnets.get(vnetKey);
     if (!vnet) {
-      const name = `${netnsPrefix()}v${this.#nextVnet++}`;
+      const name = `${this.#netnsPrefix}v${this.#nextVnet++}`;
       vnet = createVnet(name).then(() => name);
       this.#vnets.set(vnetKey, vnet);
     }
