@@ -113,6 +113,26 @@ function keyBlob(line: string): Buffer {
   return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 }
 
+/** How a channel ended, recorded from the moment it opened. */
+interface ChannelEnd {
+  /** Exit status; null until heard, or when the command died of a signal. */
+  exitCode: number | null;
+  closed: boolean;
+}
+
+const channelEnds = new WeakMap<SshChannel, ChannelEnd>();
+
+/** The exit status a channel from `openExec` reported; null when none (yet, or a signal). */
+export function exitCodeOf(channel: SshChannel): number | null {
+  return channelEnds.get(channel)?.exitCode ?? null;
+}
+
+/** Calls `onClose` once the channel has closed, also when that happened before this call. */
+export function onChannelClose(channel: SshChannel, onClose: () => void): void {
+  if (channelEnds.get(channel)?.closed) queueMicrotask(onClose);
+  else channel.once('close', onClose);
+}
+
 /** Starts `command` on an open connection. */
 export function openExec(client: SshClient, command: string, target: SshTarget): Promise<SshChannel> {
   return new Promise((resolve, reject) => {
@@ -125,9 +145,21 @@ export function openExec(client: SshClient, command: string, target: SshTarget):
         }),
       );
     try {
-      client.exec(remoteCommand(target, command), (error, channel) =>
-        error ? fail(error) : resolve(channel),
-      );
+      client.exec(remoteCommand(target, command), (error, channel) => {
+        if (error) return fail(error);
+        // Listened to here, before the caller's await resumes: when the exec's confirmation and
+        // the command's exit status arrive in one TCP read, ssh2 emits `exit` (and even `close`)
+        // in the same turn, and a listener attached a microtask later never hears it.
+        const state: ChannelEnd = { exitCode: null, closed: false };
+        channelEnds.set(channel, state);
+        channel.on('exit', (code: number | null) => {
+          state.exitCode = typeof code === 'number' ? code : null;
+        });
+        channel.once('close', () => {
+          state.closed = true;
+        });
+        resolve(channel);
+      });
     } catch (error) {
       // ssh2 throws "Not connected" when the connection closed since `ready`.
       fail(error instanceof Error ? error : new Error(String(error)));

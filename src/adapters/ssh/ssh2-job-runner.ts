@@ -2,7 +2,7 @@ import { cancelGroupCommand, followCommand, launchCommand, sweepCommand } from '
 import { MpiboxError } from '../../domain/errors.ts';
 import type { JobLaunch, JobOutcome, JobRunner } from '../../ports/job-runner.ts';
 import type { KnownHostKeys, Shell, SshTarget } from '../../ports/shell.ts';
-import { connect, openExec } from './connect.ts';
+import { connect, exitCodeOf, onChannelClose, openExec } from './connect.ts';
 
 /** JobRunner over ssh2: short commands through the Shell, the log through a streaming channel. */
 export class Ssh2JobRunner implements JobRunner {
@@ -48,7 +48,6 @@ export class Ssh2JobRunner implements JobRunner {
       const channel = await openExec(client, followCommand(job.remoteDir, job.pid, job.fromByte), target);
       return await new Promise<JobOutcome>((resolve, reject) => {
         let stderr = '';
-        let exitCode: number | null = null;
         let failed = false;
         const fail = (error: unknown): void => {
           failed = true;
@@ -69,12 +68,10 @@ export class Ssh2JobRunner implements JobRunner {
         channel.stderr.on('data', (chunk: Buffer) => {
           stderr = (stderr + chunk.toString('utf8')).slice(-4096);
         });
-        channel.on('exit', (code: number | null) => {
-          exitCode = typeof code === 'number' ? code : null;
-        });
-        channel.on('close', () => {
+        onChannelClose(channel, () => {
           abortSignal?.removeEventListener('abort', onAbort);
           if (failed) return;
+          const exitCode = exitCodeOf(channel);
           const outcome = parseTrailer(stderr);
           if (exitCode === 0 && outcome) resolve(outcome);
           else {

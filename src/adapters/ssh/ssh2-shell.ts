@@ -1,7 +1,7 @@
 import { MpiboxError } from '../../domain/errors.ts';
 import type { ExecOptions, ExecResult, KnownHostKeys, Shell, SshTarget } from '../../ports/shell.ts';
 import ssh2 from 'ssh2';
-import { connect, openExec } from './connect.ts';
+import { connect, exitCodeOf, onChannelClose, openExec } from './connect.ts';
 
 /** Shell over the `ssh2` library, authenticating with the bot's private key. */
 export class Ssh2Shell implements Shell {
@@ -97,7 +97,6 @@ function collect(
     const err: Buffer[] = [];
     let outBytes = 0;
     let errBytes = 0;
-    let exitCode: number | null = null;
     channel.on('data', (chunk: Buffer) => {
       if (outBytes < maxBytes) out.push(chunk.subarray(0, maxBytes - outBytes));
       outBytes += chunk.length;
@@ -106,14 +105,11 @@ function collect(
       if (errBytes < maxBytes) err.push(chunk.subarray(0, maxBytes - errBytes));
       errBytes += chunk.length;
     });
-    channel.on('exit', (code: number | null) => {
-      exitCode = typeof code === 'number' ? code : null;
-    });
-    channel.on('close', () =>
+    onChannelClose(channel, () =>
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-        exitCode,
+        exitCode: exitCodeOf(channel),
       }),
     );
     channel.end(stdin ?? '');
