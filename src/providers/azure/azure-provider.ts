@@ -100,7 +100,12 @@ export class AzureProvider implements CloudProvider {
     const names = azureNames(input.clusterId);
     const ids = azureIds(this.#options.subscriptionId, names);
     const size = this.#size(input.size);
-    await this.#checkQuota(size, input.size, input.nodeCount, abortSignal);
+    // A create that a bot crash interrupted is finished, not started over: the scale set's own
+    // operation is waited out (a second PUT would be refused while it runs), its nodes count as
+    // already held against the quota, and the idempotent PUTs below complete the rest.
+    const existing = await this.#settledScaleSet(names, abortSignal);
+    const held = existing?.sku?.name === input.size ? (existing.sku.capacity ?? 0) : 0;
+    await this.#checkQuota(size, input.size, Math.max(0, input.nodeCount - held), abortSignal);
     const spec: ClusterSpec = {
       location,
       tags: {
@@ -476,6 +481,38 @@ export class AzureProvider implements CloudProvider {
     return name;
   }
 
+  /**
+   * The cluster's scale set once no operation runs on it (polled every few seconds while one
+   * does, e.g. after a restart mid-create); null when there is none yet.
+   */
+  async #settledScaleSet(
+    names: AzureNames,
+    abortSignal?: AbortSignal,
+  ): Promise<VirtualMachineScaleSet | null> {
+    for (;;) {
+      let scaleSet: VirtualMachineScaleSet;
+      try {
+        scaleSet = await this.#options.clients.compute.virtualMachineScaleSets.get(
+          names.resourceGroup,
+          names.scaleSet,
+          {
+            abortSignal,
+          },
+        );
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw toMpiboxError(error, 'scale set');
+      }
+      if (scaleSet.provisioningState !== 'Creating' && scaleSet.provisioningState !== 'Updating')
+        return scaleSet;
+      this.#options.logger.info('waiting for a scale set operation in progress', {
+        resourceGroup: names.resourceGroup,
+        state: scaleSet.provisioningState,
+      });
+      await this.#options.clock.sleep(this.#options.pollOptions?.updateIntervalInMs ?? 5000, abortSignal);
+    }
+  }
+
   /** Refuses before anything is made when the family's free vCPUs cannot hold the cluster. */
   async #checkQuota(
     size: VmSizeInfo,
@@ -487,6 +524,7 @@ export class AzureProvider implements CloudProvider {
       collect(this.#options.clients.compute.usage.list(this.#options.location, { abortSignal })),
     );
     const needed = size.vCpus * nodeCount;
+    if (needed === 0) return;
     for (const family of [size.family, 'cores']) {
       const usage = usages.find((entry) => entry.name.value === family);
       if (!usage) continue;
