@@ -14,6 +14,8 @@ command -v mpicc >/dev/null || need_packages+=(openmpi-bin libopenmpi-dev)
 command -v ssh >/dev/null || need_packages+=(openssh-client)
 command -v ssh-keygen >/dev/null || need_packages+=(openssh-client)
 command -v unshare >/dev/null || need_packages+=(util-linux)
+# Network namespaces for the fake Azure VMs of the end-to-end tests.
+command -v ip >/dev/null || [ -x /usr/sbin/ip ] || need_packages+=(iproute2)
 # The HPC Challenge suite: the tests run it on local clusters with several ranks per node.
 command -v hpcc >/dev/null || need_packages+=(hpcc)
 # `cloud-init schema` validates the Azure nodes' custom data in the tests.

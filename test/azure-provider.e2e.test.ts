@@ -29,6 +29,12 @@ const JOB_USER = 'mpi';
 
 /** Namespaces, useradd and a setuid sudo need root: CI and the development machine have it. */
 const canRun = await SshdMachineHost.available();
+// As root (CI) the tools are installed by scripts/dev.sh: missing ones are a failure, not a skip.
+if (!canRun && process.getuid?.() === 0) {
+  throw new Error(
+    'the fake Azure machines need sshd, ip, nsenter, unshare, cc, useradd and runuser: run scripts/dev.sh install',
+  );
+}
 
 /**
  * The Azure provider end to end on one host: the real SDK clients against the fake ARM, whose
