@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileLogStore } from './adapters/logs/file-log-store.ts';
@@ -20,6 +21,7 @@ import type { LogStore } from './ports/log-store.ts';
 import type { Logger } from './ports/logger.ts';
 import type { KnownHostKeys } from './ports/shell.ts';
 import { LocalProvider } from './providers/local/local-provider.ts';
+import { MpiReadyCheck } from './services/ready-check.ts';
 import { wireServices } from './services/wire-services.ts';
 
 /** Everything but the chat surface, wired from config: shared by main.ts and the benchmarks. */
@@ -78,6 +80,14 @@ export function buildApp(
     chatIntervalInMs: config.chatIntervalInMs,
     channelPolicy: config.channelPolicy,
     adminChannelId: deps.adminChannelId === undefined ? config.adminChannelId : deps.adminChannelId,
+    readyCheck: config.readyCheck
+      ? new MpiReadyCheck({
+          shell,
+          launcher: provider.launcher,
+          source: fs.readFileSync(READY_CHECK_SOURCE, 'utf8'),
+          timeoutInMs: READY_CHECK_TIMEOUT_IN_MS,
+        })
+      : null,
   });
 
   return {
@@ -91,6 +101,11 @@ export function buildApp(
     },
   };
 }
+
+/** The MPI check's program, built on every cluster's node 0 (scripts/mpi-check/). */
+const READY_CHECK_SOURCE = new URL('../scripts/mpi-check/mpibox-check.c', import.meta.url);
+/** A check takes seconds; a minute of mpiexec means a node or the network is not right. */
+const READY_CHECK_TIMEOUT_IN_MS = 60_000;
 
 /** How often the reconciler compares the provider with the store (issue 9: hourly). */
 export const RECONCILE_INTERVAL_IN_MS = 3_600_000;

@@ -207,9 +207,15 @@ main(process.argv.slice(2)).then(
 function providerSummary(config: Config): Record<string, unknown> {
   const azure = config.azure;
   if (!azure)
-    return { provider: 'local', basePort: config.localBasePort, slotsPerNode: config.localSlotsPerNode };
+    return {
+      provider: 'local',
+      basePort: config.localBasePort,
+      slotsPerNode: config.localSlotsPerNode,
+      readyCheck: config.readyCheck,
+    };
   return {
     provider: 'azure',
+    readyCheck: config.readyCheck,
     subscriptionId: azure.subscriptionId,
     location: azure.location,
     vmSizes: azure.vmSizes,

@@ -73,6 +73,11 @@ const EnvSchema = z.object({
   MPIBOX_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MPIBOX_JOB_LOST_AFTER_SECONDS: positiveInt(86_400).default(600),
   MPIBOX_READY_TIMEOUT_SECONDS: positiveInt(3600).default(120),
+  /** Run the MPI check across the nodes before a cluster is ready (off for images without MPI). */
+  MPIBOX_READY_CHECK: z
+    .enum(['true', 'false'], { message: 'true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
   USER: z.string().min(1).optional(),
   MPIBOX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   SLACK_BOT_TOKEN: z
@@ -220,6 +225,8 @@ export interface Config {
   jobLostAfterInMs: number;
   /** How long `up` waits for every node to answer SSH. */
   readyTimeoutInMs: number;
+  /** Whether a cluster passes an MPI check across its nodes before it is called ready. */
+  readyCheck: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Console mode: who is typing (`$USER`; null when unset), unless `--as NAME` is given. */
   consoleUser: string | null;
@@ -258,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       localBasePort: e.MPIBOX_LOCAL_BASE_PORT,
       localSlotsPerNode: e.MPIBOX_LOCAL_SLOTS_PER_NODE,
       readyTimeoutInMs: e.MPIBOX_READY_TIMEOUT_SECONDS * 1000,
+      readyCheck: e.MPIBOX_READY_CHECK,
       jobsPerCluster: e.MPIBOX_JOBS_PER_CLUSTER,
       localMpiexec: e.MPIBOX_LOCAL_MPIEXEC.split(' '),
       chatIntervalInMs: e.MPIBOX_CHAT_INTERVAL_MS,

@@ -117,11 +117,16 @@ export interface ClusterRow extends NewClusterRow {
   cardMessageId: string | null;
   /** Last failure, for status; null when fine. */
   lastError: string | null;
+  /** What the last MPI check across the nodes found (one line for the card); null before one ran. */
+  readyCheck: string | null;
 }
 
 /** Fields of a cluster that may change after creation. */
 export type ClusterPatch = Partial<
-  Pick<ClusterRow, 'state' | 'nodeCount' | 'deletedAtMs' | 'cardChannelId' | 'cardMessageId' | 'lastError'>
+  Pick<
+    ClusterRow,
+    'state' | 'nodeCount' | 'deletedAtMs' | 'cardChannelId' | 'cardMessageId' | 'lastError' | 'readyCheck'
+  >
 > & { updatedAtMs: number };
 
 /** A node as the provider last reported it. */

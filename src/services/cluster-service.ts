@@ -21,6 +21,7 @@ import {
   message,
   nodeTable,
 } from './messages.ts';
+import type { ReadyCheck } from './ready-check.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
 // Longer than STYLE's 300 lines on purpose: the cluster state machine (creating → ready →
@@ -39,6 +40,11 @@ export interface ClusterServiceDeps {
   limits: Limits;
   /** Node and cluster-state events are published here (usage, reaper and metrics listen). */
   events: DomainEvents;
+  /**
+   * The MPI check a cluster passes before it is called ready (after create and resize); null
+   * or absent when turned off (MPIBOX_READY_CHECK=false, for images without MPI).
+   */
+  readyCheck?: ReadyCheck | null;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
   beforeDelete?: (clusterId: string) => Promise<void>;
   /** Called whenever a cluster becomes ready (created, re-created, resized), to start waiting jobs. */
@@ -276,7 +282,8 @@ export class ClusterService {
       throwIfNodesFailed(results);
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
-      this.#update(clusterId, { state: 'ready', lastError: null });
+      const readyCheck = await this.#checkMpi(clusterId, info);
+      this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
       this.#deps.afterReady?.(clusterId);
     } catch (error) {
       this.#deps.logger.warn('cluster creation failed', { clusterId, error });
@@ -298,7 +305,8 @@ export class ClusterService {
       throwIfNodesFailed(await provider.resize(clusterId, cluster.nodeCount));
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
-      this.#update(clusterId, { state: 'ready', lastError: null });
+      const readyCheck = await this.#checkMpi(clusterId, info);
+      this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
     } catch (error) {
       this.#deps.logger.warn('cluster resize failed', { clusterId, error });
       const info = await provider.info(clusterId).catch(() => null);
@@ -308,6 +316,7 @@ export class ClusterService {
         state: 'ready',
         nodeCount: actual,
         lastError: `resize failed: ${explain(error)}`,
+        readyCheck: null,
       });
     }
     this.#deps.afterReady?.(clusterId);
@@ -371,6 +380,20 @@ export class ClusterService {
     await provider.recover(clusterId);
     const info = await provider.waitReady(clusterId, this.#deps.limits.readyTimeoutInMs);
     this.#recordNodes(clusterId, info);
+  }
+
+  /**
+   * Runs the MPI check (when on) and returns its line for the card; throws naming the node at
+   * fault. The card says what is going on meanwhile: an MPI start on many nodes takes a while.
+   */
+  async #checkMpi(clusterId: string, info: ClusterInfo): Promise<string | null> {
+    const check = this.#deps.readyCheck;
+    if (!check) return null;
+    this.#update(clusterId, { readyCheck: `Checking MPI across ${info.nodes.length} node(s)…` });
+    void this.#refreshCard(clusterId);
+    const line = await check.run(info);
+    this.#deps.logger.info('MPI check passed', { clusterId, result: line });
+    return line;
   }
 
   /** Stores the provider's view of the nodes and says which nodes started and stopped. */

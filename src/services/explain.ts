@@ -47,6 +47,8 @@ export function explain(error: unknown): string {
         return 'Spot nodes are an Azure feature; the local provider has none. Drop `--spot`.';
       return `Not supported here: ${error.message}.`;
     case 'provider':
+      if (f.check)
+        return `The MPI check across the nodes failed${f.node !== undefined ? ` on node ${String(f.node)}` : ''}: ${String(f.reason)}.`;
       return f.providerCode !== undefined
         ? `The cloud refused${f.node !== undefined ? ` node ${String(f.node)}` : ''}${
             typeof f.failedNodes === 'number' && f.failedNodes > 1 ? ` (and ${f.failedNodes - 1} more)` : ''

@@ -53,6 +53,12 @@ export function clusterCard(cluster: ClusterRow, info: ClusterInfo | null, nowIn
     },
   ];
   if (cluster.lastError) blocks.push({ kind: 'text', text: `Problem: ${cluster.lastError}` });
+  // While creating or resizing: that the check runs; once ready: what it measured.
+  if (
+    cluster.readyCheck &&
+    (cluster.state === 'ready' || cluster.state === 'creating' || cluster.state === 'resizing')
+  )
+    blocks.push({ kind: 'context', text: cluster.readyCheck });
   if (info && (cluster.state === 'ready' || cluster.state === 'resizing'))
     blocks.push(...connectionBlocks(info));
   if (cluster.state === 'ready') blocks.push({ kind: 'actions', buttons: [downButton(cluster)] });

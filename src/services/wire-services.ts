@@ -14,6 +14,7 @@ import { JobService, type JobLimits } from './job-service.ts';
 import { KeyService } from './key-service.ts';
 import { Reconciler } from './reconciler.ts';
 import { EventBus } from './event-bus.ts';
+import type { ReadyCheck } from './ready-check.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { recordUsage } from './usage-recorder.ts';
 
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   channelPolicy: Readonly<Record<string, ChannelPolicy>>;
   /** Where orphans are reported (MPIBOX_ADMIN_CHANNEL, or the console); null or absent: the log only. */
   adminChannelId?: string | null;
+  /** The MPI check before "ready"; null or absent when turned off. */
+  readyCheck?: ReadyCheck | null;
 }
 
 /** Wires every service to the given ports: the one service graph of main.ts, benchmarks and tests. */
@@ -74,6 +77,7 @@ export function wireServices(deps: ServiceDeps) {
     logger,
     limits,
     events,
+    readyCheck: deps.readyCheck ?? null,
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
     afterReady: (clusterId) => jobs.resume(clusterId),
   });

@@ -7,6 +7,7 @@ import type { DomainEvent } from '../../src/ports/events.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
 import type { ChannelPolicy } from '../../src/domain/policy.ts';
+import type { ReadyCheck } from '../../src/services/ready-check.ts';
 import { FakeClock } from './fake-clock.ts';
 import { wireServices } from '../../src/services/wire-services.ts';
 import { FakeJobRunner } from './fake-job-runner.ts';
@@ -40,6 +41,8 @@ export function makeHarness(
     channelPolicy?: Record<string, ChannelPolicy>;
     /** Where the reconciler reports orphans (default CADMIN). */
     adminChannelId?: string | null;
+    /** The MPI check before "ready"; none by default. */
+    readyCheck?: ReadyCheck;
   } = {},
 ) {
   const store = openSqliteStore(':memory:');
@@ -75,6 +78,7 @@ export function makeHarness(
       chatIntervalInMs: 1000,
       channelPolicy: options.channelPolicy ?? {},
       adminChannelId: options.adminChannelId === undefined ? 'CADMIN' : options.adminChannelId,
+      readyCheck: options.readyCheck ?? null,
     });
   const services = wire();
   const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys, events, reconciler } = services;

@@ -146,6 +146,15 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE jobs SET chat_bytes = log_bytes;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- What the MPI check across the nodes found the last time the cluster became ready
+      -- (ranks, latency, bandwidth), shown on the card. Null before a check ran, or with the
+      -- check turned off.
+      ALTER TABLE clusters ADD COLUMN ready_check TEXT;
+    `,
+  },
 ];
 
 /** The schema version recorded in the database (0 for a new, empty one). */

@@ -6,7 +6,7 @@ import type { ClusterRow, JobRow, NodeRow } from '../../ports/store.ts';
 export const CLUSTER_COLUMNS = `id, name, channel_id AS channelId, owner_id AS ownerId, provider, size, spot,
   node_count AS nodeCount, state, created_at_ms AS createdAtMs, updated_at_ms AS updatedAtMs,
   deleted_at_ms AS deletedAtMs, card_channel_id AS cardChannelId, card_message_id AS cardMessageId,
-  last_error AS lastError`;
+  last_error AS lastError, ready_check AS readyCheck`;
 export const NODE_COLUMNS = `cluster_id AS clusterId, idx AS "index", name, host, port, slots, state`;
 export const USAGE_COLUMNS = `cluster_id AS clusterId, node_name AS nodeName, size,
   started_at_ms AS startedAtMs, stopped_at_ms AS stoppedAtMs`;

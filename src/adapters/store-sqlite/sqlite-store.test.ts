@@ -55,6 +55,7 @@ describe('SqliteStore', () => {
         cardChannelId: null,
         cardMessageId: null,
         lastError: null,
+        readyCheck: null,
       };
       expect(inserted).toEqual(expected);
       expect(store.getCluster('c-1')).toEqual(expected);
@@ -183,6 +184,17 @@ describe('SqliteStore', () => {
 
       expect(updated.lastError).toBeNull();
       expect(updated.nodeCount).toBe(5);
+    });
+
+    it('keeps the MPI check line until a patch changes it', () => {
+      store.insertCluster(newCluster());
+      store.updateCluster('c-1', { readyCheck: 'MPI check passed: 4 ranks.', updatedAtMs: 2_000 });
+
+      const kept = store.updateCluster('c-1', { state: 'ready', updatedAtMs: 3_000 });
+      const cleared = store.updateCluster('c-1', { readyCheck: null, updatedAtMs: 4_000 });
+
+      expect(kept.readyCheck).toBe('MPI check passed: 4 ranks.');
+      expect(cleared.readyCheck).toBeNull();
     });
 
     it('throws not-found when updating an unknown cluster', () => {

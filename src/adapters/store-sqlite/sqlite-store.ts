@@ -131,6 +131,8 @@ export class SqliteStore implements Store {
       cardMessageId: patch.cardMessageId ?? null,
       setLastError: toFlag(patch.lastError !== undefined),
       lastError: patch.lastError ?? null,
+      setReadyCheck: toFlag(patch.readyCheck !== undefined),
+      readyCheck: patch.readyCheck ?? null,
     };
     let record;
     this.#liveClusters.clear();

@@ -44,6 +44,8 @@ export interface ClusterUpdateParams {
   cardMessageId: string | null;
   setLastError: 0 | 1;
   lastError: string | null;
+  setReadyCheck: 0 | 1;
+  readyCheck: string | null;
 }
 
 /** Parameters of `updateJob`: each `set…` flag says whether its column is in the patch. */
@@ -170,6 +172,7 @@ export function prepareStatements(db: Database): Statements {
         ${patched('card_channel_id', 'cardChannelId')},
         ${patched('card_message_id', 'cardMessageId')},
         ${patched('last_error', 'lastError')},
+        ${patched('ready_check', 'readyCheck')},
         updated_at_ms = @updatedAtMs
       WHERE id = @id
       RETURNING ${CLUSTER_COLUMNS}`),

@@ -342,6 +342,7 @@ describe('render-blocks', () => {
         cardChannelId: null,
         cardMessageId: null,
         lastError: 'quota <exceeded> & retried',
+        readyCheck: null,
       };
       const job: JobRow = {
         clusterId: 'c-1',
