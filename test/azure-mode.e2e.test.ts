@@ -1,32 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeArm, type FakeArm } from './fake-arm/index.ts';
 import { BotProcess } from './support/bot-process.ts';
+import { fakeAzureCli } from './support/fake-az-cli.ts';
 import { makeTempDir } from './support/local-fixtures.ts';
-
-/**
- * A stand-in for the Azure CLI: what `az account get-access-token` prints, with the fake's
- * token. DefaultAzureCredential narrowed to AzureCliCredential (AZURE_TOKEN_CREDENTIALS) runs
- * it, so the real credential chain is exercised and nothing probes the metadata address.
- */
-function fakeAzureCli(dir: string, token: string): string {
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  const expires = Math.floor(Date.now() / 1000) + 3600;
-  const answer = JSON.stringify({
-    accessToken: token,
-    expires_on: expires,
-    expiresOn: new Date(expires * 1000).toISOString(),
-    tokenType: 'Bearer',
-  });
-  fs.writeFileSync(
-    path.join(bin, 'az'),
-    `#!/bin/sh\n[ "$1 $2" = "account get-access-token" ] || exit 2\necho '${answer}'\n`,
-    { mode: 0o755 },
-  );
-  return bin;
-}
 
 /** The real bot in Azure mode against the fake ARM (its VMs have no SSH: readiness must fail). */
 describe('the bot in Azure mode (real bot process, real SDKs and credential chain, fake ARM)', () => {

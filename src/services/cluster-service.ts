@@ -141,7 +141,7 @@ export class ClusterService {
     return {
       visibility: 'ephemeral',
       message: message(
-        `Creating cluster \`${name}\`: ${request.nodes} × ${size}. The card in the channel updates when every node answers SSH (${eta}).`,
+        `Creating cluster \`${name}\`: ${request.nodes} × ${size}. The card in the channel updates when every node answers SSH${this.#deps.readyCheck ? ' and an MPI check has run across them' : ''} (${eta}).`,
       ),
     };
   }
