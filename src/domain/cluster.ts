@@ -8,6 +8,9 @@ export type ClusterState =
   | 'creating' // accepted; nodes being created or waited for
   | 'ready' // every node answers SSH
   | 'resizing' // node count changing
+  | 'stopping' // being deallocated (by the reaper, or a user): compute billing is ending
+  | 'stopped' // deallocated: disks kept, compute not billed; `up` of its name starts it again
+  | 'starting' // a stopped cluster being started again
   | 'deleting' // terminate requested, not yet confirmed
   | 'deleted' // gone; kept for the audit trail and cost history
   | 'failed'; // creation failed; nothing billable should remain

@@ -48,6 +48,13 @@ export interface CloudProvider {
    * reconciler compares it with the store to find orphans and lost clusters.
    */
   listClusters(abortSignal?: AbortSignal): Promise<ProviderCluster[]>;
+  /**
+   * What runs on the nodes now, for the idle reaper: users' interactive (terminal) sessions —
+   * the bot never opens a terminal, so its own connections do not count — and the CPU time so
+   * far of each job in `jobIds`. Read-only; empty for a cluster that does not exist or whose
+   * nodes are down. Rejects with MpiboxError('provider') when a running node cannot be asked.
+   */
+  activity(clusterId: string, jobIds: readonly number[], abortSignal?: AbortSignal): Promise<ClusterActivity>;
   /** Connection info of a cluster; null when it does not exist. */
   info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null>;
   /** Replaces the user keys allowed to log in (the bot's own key always stays). */
@@ -63,6 +70,14 @@ export interface CloudProvider {
    * Synchronous: it runs inside every SSH handshake.
    */
   knownHostKeys(host: string, port: number): readonly string[] | null;
+}
+
+/** Output of `activity`. */
+export interface ClusterActivity {
+  /** One per terminal with a user's processes on it. */
+  sessions: { user: string; node: string | null; terminal: string }[];
+  /** CPU time of each asked-for job's processes on every node, in clock ticks; absent when none run. */
+  jobCpuTicks: Map<number, number>;
 }
 
 /** A node size (SKU) a provider offers. */

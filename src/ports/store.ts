@@ -1,12 +1,13 @@
 import type { ClusterState, NodeState, ProviderKind } from '../domain/cluster.ts';
 import type { JobState } from '../domain/job.ts';
+import type { IdleStore } from './idle-store.ts';
 
 /**
  * Durable state behind one port. Methods are synchronous on purpose: the SQLite adapter runs
  * in-process, and a synchronous `transaction` cannot interleave with other work, so a
  * multi-row change is all-or-nothing. Times are epoch milliseconds (UTC).
  */
-export interface Store {
+export interface Store extends IdleStore {
   /** Runs `work` in one transaction; a throw rolls everything back and rethrows. Nestable. */
   transaction<T>(work: () => T): T;
 
@@ -27,11 +28,13 @@ export interface Store {
   listNodes(clusterId: string): NodeRow[];
 
   /** Opens a usage interval for a node (billing starts). No-op if one is already open. */
-  openUsage(row: { clusterId: string; nodeName: string; size: string; startedAtMs: number }): void;
+  openUsage(row: NewUsageRow): void;
   /** Closes the open interval of a node (billing stops). No-op if none is open. */
   closeUsage(clusterId: string, nodeName: string, stoppedAtMs: number): void;
   /** Every interval of a cluster, open ones with `stoppedAtMs` null. */
   listUsage(clusterId: string): UsageRow[];
+  /** Intervals of every cluster that overlap [fromMs, toMs), with owner and channel; oldest first. */
+  listUsageBetween(fromMs: number, toMs: number): UsageCostRow[];
 
   /**
    * Records a user (Slack user id or console name) and that they were seen in a channel.
@@ -150,6 +153,21 @@ export interface NodeRow extends NewNodeRow {
   clusterId: string;
 }
 
+/** What opens a usage interval: a node allocated, and what it is billed at. */
+export interface NewUsageRow {
+  clusterId: string;
+  nodeName: string;
+  /** Size (SKU) billed for the interval. */
+  size: string;
+  startedAtMs: number;
+  /** Region the price is for (local clusters: their equivalent's); null when unknown. */
+  region?: string | null;
+  /** Spot capacity (its own, lower price). */
+  spot?: boolean;
+  /** USD per node-hour in force when it started; null when no price was known. */
+  usdPerHour?: number | null;
+}
+
 /** One start/stop interval of one node, for cost. */
 export interface UsageRow {
   clusterId: string;
@@ -159,6 +177,17 @@ export interface UsageRow {
   startedAtMs: number;
   /** null while the node is still running. */
   stoppedAtMs: number | null;
+  region: string | null;
+  spot: boolean;
+  /** USD per node-hour in force when it started; null when no price was known. */
+  usdPerHour: number | null;
+}
+
+/** A usage interval with who it is billed to, for reports. */
+export interface UsageCostRow extends UsageRow {
+  clusterName: string;
+  ownerId: string;
+  channelId: string;
 }
 
 /** A registered SSH public key. */

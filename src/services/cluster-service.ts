@@ -94,6 +94,8 @@ export class ClusterService {
           spot: request.spot,
         });
       }
+      // A stopped (deallocated) cluster of that name starts again: same disks, same ports.
+      if (existing.state === 'stopped') return this.#startStopped(existing);
       // Idempotent: the same `up` twice does not make two clusters.
       await this.#deps.tracker.waitFor(existing.id);
       return this.status(actor, { name });
@@ -269,6 +271,7 @@ export class ClusterService {
     const { store, provider, limits } = this.#deps;
     const cluster = this.#get(clusterId);
     if (cluster.state !== 'creating') return; // deleted (or failed) while this waited its turn
+    const requestedAtMs = this.#deps.clock.nowInMs();
     try {
       const results = await provider.create({
         clusterId,
@@ -279,6 +282,8 @@ export class ClusterService {
         authorizedKeys: store.listChannelKeys(cluster.channelId).map((key) => key.publicKey),
         labels: { channelId: cluster.channelId, ownerId: cluster.ownerId },
       });
+      // Billing runs from allocation, not from the first SSH answer.
+      this.#publishStarted(clusterId, results, requestedAtMs);
       throwIfNodesFailed(results);
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
@@ -302,7 +307,10 @@ export class ClusterService {
     const cluster = this.#get(clusterId);
     if (cluster.state !== 'resizing') return; // deleted while this waited its turn
     try {
-      throwIfNodesFailed(await provider.resize(clusterId, cluster.nodeCount));
+      const requestedAtMs = this.#deps.clock.nowInMs();
+      const results = await provider.resize(clusterId, cluster.nodeCount);
+      this.#publishStarted(clusterId, results, requestedAtMs);
+      throwIfNodesFailed(results);
       const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
       this.#recordNodes(clusterId, info);
       const readyCheck = await this.#checkMpi(clusterId, info);
@@ -368,6 +376,9 @@ export class ClusterService {
     if (cluster.state === 'deleting') return this.#delete(clusterId);
     if (cluster.state === 'resizing')
       return this.#resize(clusterId, this.#deps.store.listNodes(clusterId).length);
+    if (cluster.state === 'stopping') return this.#stop(clusterId);
+    if (cluster.state === 'starting') return this.#start(clusterId);
+    if (cluster.state === 'stopped') return; // deallocated on purpose: it stays so
     const before = await provider.info(clusterId);
     if (!before) {
       logger.warn('provider lost a live cluster; creating it again', { clusterId });
@@ -380,6 +391,132 @@ export class ClusterService {
     await provider.recover(clusterId);
     const info = await provider.waitReady(clusterId, this.#deps.limits.readyTimeoutInMs);
     this.#recordNodes(clusterId, info);
+  }
+
+  /**
+   * The reaper's act on a cluster it warned about: deallocate (`stop`, disks kept) or delete.
+   * Claimed in one statement (still ready, the same warning outstanding, no job), so overlapping
+   * ticks or a second bot process act once; resolves false when someone else acted or the
+   * cluster is in use. The work runs in the background, like `down`.
+   */
+  reap(clusterId: string, warnedAtMs: number, action: 'stop' | 'delete'): boolean {
+    const { store, clock } = this.#deps;
+    const atMs = clock.nowInMs();
+    const to = action === 'stop' ? 'stopping' : 'deleting';
+    if (!store.claimReap(clusterId, warnedAtMs, to, atMs)) return false;
+    this.#deps.events.publish({ type: 'cluster-state-changed', clusterId, from: 'ready', to, atMs });
+    void this.#deps.tracker.run(clusterId, async () => {
+      void this.#refreshCard(clusterId);
+      await (action === 'stop' ? this.#stop(clusterId) : this.#delete(clusterId));
+    });
+    return true;
+  }
+
+  /** Deallocates every node: compute billing stops, disks stay; `up` of the name starts it again. */
+  async #stop(clusterId: string): Promise<void> {
+    const { store, provider, clock } = this.#deps;
+    try {
+      await this.#deps.beforeDelete?.(clusterId);
+      await provider.deallocate(clusterId);
+    } catch (error) {
+      this.#deps.logger.error('cluster stop failed', { clusterId, error });
+      this.#update(clusterId, { state: 'ready', lastError: `stop failed: ${explain(error)}` });
+      await this.#refreshCard(clusterId);
+      return;
+    }
+    const atMs = clock.nowInMs();
+    store.transaction(() => {
+      for (const usage of store.listUsage(clusterId)) {
+        if (usage.stoppedAtMs === null)
+          this.#deps.events.publish({
+            type: 'node-stopped',
+            clusterId,
+            nodeName: usage.nodeName,
+            reason: 'deallocated',
+            atMs,
+          });
+      }
+      store.setNodes(
+        clusterId,
+        store.listNodes(clusterId).map(({ index, name, host, port, slots }) => ({
+          index,
+          name,
+          host,
+          port,
+          slots,
+          state: 'deallocated' as const,
+        })),
+      );
+      this.#update(clusterId, { state: 'stopped', lastError: null, readyCheck: null });
+    });
+    await this.#refreshCard(clusterId);
+  }
+
+  /** `up NAME` of a stopped cluster: start its nodes again, then ready as after a create. */
+  async #startStopped(cluster: ClusterRow): Promise<Reply> {
+    await this.#deps.tracker.waitFor(cluster.id);
+    if (this.#get(cluster.id).state === 'stopped') {
+      this.#update(cluster.id, { state: 'starting', lastError: null });
+      void this.#deps.tracker.run(cluster.id, async () => {
+        void this.#refreshCard(cluster.id);
+        await this.#start(cluster.id);
+      });
+    }
+    return {
+      visibility: 'ephemeral',
+      message: message(
+        `Starting \`${cluster.name}\` again: ${cluster.nodeCount} × ${cluster.size}, same disks and SSH ports. The card updates when it is ready.`,
+      ),
+    };
+  }
+
+  async #start(clusterId: string): Promise<void> {
+    const { provider, limits } = this.#deps;
+    try {
+      const requestedAtMs = this.#deps.clock.nowInMs();
+      const results = await provider.start(clusterId);
+      this.#publishStarted(clusterId, results, requestedAtMs);
+      throwIfNodesFailed(results);
+      const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
+      this.#recordNodes(clusterId, info);
+      const readyCheck = await this.#checkMpi(clusterId, info);
+      this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
+      this.#deps.afterReady?.(clusterId);
+    } catch (error) {
+      this.#deps.logger.warn('cluster start failed', { clusterId, error });
+      // Whatever started bills: stop it again rather than leave it half up.
+      await provider.deallocate(clusterId).catch(() => undefined);
+      this.#stopAllNodes(clusterId, 'failed');
+      this.#update(clusterId, { state: 'stopped', lastError: `start failed: ${explain(error)}` });
+    }
+    await this.#refreshCard(clusterId);
+  }
+
+  /** Nodes with an open usage interval (already billing). */
+  #billingNodes(clusterId: string): Set<string> {
+    return new Set(
+      this.#deps.store
+        .listUsage(clusterId)
+        .filter((usage) => usage.stoppedAtMs === null)
+        .map((usage) => usage.nodeName),
+    );
+  }
+
+  /** Nodes the provider allocated start billing at `atMs` (when they were asked for). */
+  #publishStarted(clusterId: string, results: readonly NodeResult[], atMs: number): void {
+    const cluster = this.#get(clusterId);
+    const billing = this.#billingNodes(clusterId);
+    for (const result of results) {
+      if (result.state !== 'running' || billing.has(result.name)) continue;
+      this.#deps.events.publish({
+        type: 'node-started',
+        clusterId,
+        nodeName: result.name,
+        size: cluster.size,
+        spot: cluster.spot,
+        atMs,
+      });
+    }
   }
 
   /**
@@ -406,7 +543,8 @@ export class ClusterService {
       const current = info.nodes.map((node) => node.name);
       for (const gone of previous.filter((name) => !current.includes(name)))
         events.publish({ type: 'node-stopped', clusterId, nodeName: gone, reason: 'removed', atMs });
-      for (const node of info.nodes) {
+      const billing = this.#billingNodes(clusterId);
+      for (const node of info.nodes.filter((candidate) => !billing.has(candidate.name))) {
         events.publish({
           type: 'node-started',
           clusterId,

@@ -29,7 +29,6 @@ describe('domain events', () => {
       'creating->ready',
       'ready->resizing',
       'stop demo-1 removed',
-      'start demo-0',
       'resizing->ready',
       'ready->deleting',
       'stop demo-0 deleted',

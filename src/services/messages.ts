@@ -103,6 +103,12 @@ function cardHeadline(cluster: ClusterRow): string {
       return `Cluster ${cluster.name} is ready: ${nodes}`;
     case 'resizing':
       return `Cluster ${cluster.name}: resizing to ${nodes}…`;
+    case 'stopping':
+      return `Cluster ${cluster.name}: stopping (deallocating) ${nodes}…`;
+    case 'stopped':
+      return `Cluster ${cluster.name} is stopped: ${nodes} deallocated`;
+    case 'starting':
+      return `Cluster ${cluster.name}: starting ${nodes}…`;
     case 'deleting':
       return `Cluster ${cluster.name}: deleting…`;
     case 'deleted':

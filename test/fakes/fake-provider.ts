@@ -1,6 +1,7 @@
 import { machinefileText } from '../../src/domain/cluster.ts';
 import { MpiboxError } from '../../src/domain/errors.ts';
 import type {
+  ClusterActivity,
   ClusterInfo,
   CloudProvider,
   CreateClusterInput,
@@ -108,6 +109,16 @@ export class FakeProvider implements CloudProvider {
 
   knownHostKeys(): readonly string[] | null {
     return null;
+  }
+
+  /** What `activity` reports, per cluster id: tests set users' sessions and jobs' CPU here. */
+  readonly activityOf = new Map<string, ClusterActivity>();
+
+  async activity(clusterId: string, jobIds: readonly number[]): Promise<ClusterActivity> {
+    this.#enter(`activity ${clusterId}`);
+    const found = this.activityOf.get(clusterId);
+    const jobCpuTicks = new Map([...(found?.jobCpuTicks ?? [])].filter(([jobId]) => jobIds.includes(jobId)));
+    return { sessions: [...(found?.sessions ?? [])], jobCpuTicks };
   }
 
   #results(clusterId: string): NodeResult[] {

@@ -155,6 +155,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE clusters ADD COLUMN ready_check TEXT;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Cost (issue 10): each interval records what it is billed at — region, Spot, and the
+      -- price per node-hour in force when the node was allocated (null: no price known).
+      ALTER TABLE usage_intervals ADD COLUMN region TEXT;
+      ALTER TABLE usage_intervals ADD COLUMN spot INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE usage_intervals ADD COLUMN usd_per_hour REAL;
+      CREATE INDEX usage_intervals_time ON usage_intervals (started_at_ms);
+
+      -- The idle reaper's memory of each cluster. The warning columns are claimed with a
+      -- compare-and-set, so overlapping ticks or a second bot process warn and reap once.
+      CREATE TABLE idle_watch (
+        cluster_id         TEXT PRIMARY KEY REFERENCES clusters (id),
+        last_active_at_ms  INTEGER NOT NULL,
+        keep_until_ms      INTEGER,
+        kept_by            TEXT,
+        warned_at_ms       INTEGER,
+        warning_channel_id TEXT,
+        warning_message_id TEXT
+      );
+
+      -- What the reaper saw of a running job, to tell a stuck one (no output, no CPU).
+      CREATE TABLE job_watch (
+        job_id            INTEGER PRIMARY KEY REFERENCES jobs (id),
+        log_bytes         INTEGER NOT NULL,
+        last_output_at_ms INTEGER NOT NULL,
+        cpu_ticks         INTEGER NOT NULL,
+        last_cpu_at_ms    INTEGER NOT NULL,
+        stuck_asked_at_ms INTEGER
+      );
+
+      -- Budget warnings already given (one per channel, month and threshold) and admin
+      -- approvals to go over budget.
+      CREATE TABLE budget_events (
+        channel_id TEXT NOT NULL,
+        month      TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        at_ms      INTEGER NOT NULL,
+        user_id    TEXT,
+        PRIMARY KEY (channel_id, month, kind)
+      );
+    `,
+  },
 ];
 
 /** The schema version recorded in the database (0 for a new, empty one). */

@@ -9,7 +9,7 @@ export const CLUSTER_COLUMNS = `id, name, channel_id AS channelId, owner_id AS o
   last_error AS lastError, ready_check AS readyCheck`;
 export const NODE_COLUMNS = `cluster_id AS clusterId, idx AS "index", name, host, port, slots, state`;
 export const USAGE_COLUMNS = `cluster_id AS clusterId, node_name AS nodeName, size,
-  started_at_ms AS startedAtMs, stopped_at_ms AS stoppedAtMs`;
+  started_at_ms AS startedAtMs, stopped_at_ms AS stoppedAtMs, region, spot, usd_per_hour AS usdPerHour`;
 export const KEY_COLUMNS = `k.fingerprint, k.user_id AS userId, k.type, k.bits, k.public_key AS publicKey,
   k.comment, k.added_at_ms AS addedAtMs`;
 export const AUDIT_COLUMNS = `id, at_ms AS atMs, user_id AS userId, channel_id AS channelId, text, result`;

@@ -251,6 +251,7 @@ describe('SqliteStore', () => {
 
   describe('usage', () => {
     const usage = { clusterId: 'c-1', nodeName: 'alpha-0', size: 'Standard_D2s_v5' };
+    const unpriced = { region: null, spot: false, usdPerHour: null };
 
     beforeEach(() => {
       store.insertCluster(newCluster());
@@ -263,7 +264,9 @@ describe('SqliteStore', () => {
       store.closeUsage('c-1', 'alpha-0', 2_000);
       store.closeUsage('c-1', 'alpha-0', 2_500);
 
-      expect(store.listUsage('c-1')).toEqual([{ ...usage, startedAtMs: 1_000, stoppedAtMs: 2_000 }]);
+      expect(store.listUsage('c-1')).toEqual([
+        { ...usage, ...unpriced, startedAtMs: 1_000, stoppedAtMs: 2_000 },
+      ]);
     });
 
     it('keeps open and closed intervals of several nodes, oldest first', () => {
@@ -274,10 +277,55 @@ describe('SqliteStore', () => {
       store.openUsage({ ...usage, startedAtMs: 3_000 });
 
       expect(store.listUsage('c-1')).toEqual([
-        { ...usage, startedAtMs: 1_000, stoppedAtMs: 2_000 },
-        { ...usage, nodeName: 'alpha-1', startedAtMs: 1_200, stoppedAtMs: null },
-        { ...usage, startedAtMs: 3_000, stoppedAtMs: null },
+        { ...usage, ...unpriced, startedAtMs: 1_000, stoppedAtMs: 2_000 },
+        { ...usage, ...unpriced, nodeName: 'alpha-1', startedAtMs: 1_200, stoppedAtMs: null },
+        { ...usage, ...unpriced, startedAtMs: 3_000, stoppedAtMs: null },
       ]);
+    });
+
+    it('records the price in force and lists intervals overlapping a window with their owner', () => {
+      store.openUsage({ ...usage, startedAtMs: 1_000, region: 'eastus', spot: true, usdPerHour: 0.36 });
+      store.closeUsage('c-1', 'alpha-0', 5_000);
+      store.openUsage({
+        ...usage,
+        nodeName: 'alpha-1',
+        startedAtMs: 6_000,
+        region: 'eastus',
+        usdPerHour: 3.6,
+      });
+
+      const inWindow = store.listUsageBetween(4_000, 5_500);
+      const later = store.listUsageBetween(5_500, 9_000);
+
+      expect(inWindow).toEqual([
+        {
+          ...usage,
+          startedAtMs: 1_000,
+          stoppedAtMs: 5_000,
+          region: 'eastus',
+          spot: true,
+          usdPerHour: 0.36,
+          clusterName: 'alpha',
+          ownerId: newCluster().ownerId,
+          channelId: newCluster().channelId,
+        },
+      ]);
+      expect(later.map((row) => [row.nodeName, row.usdPerHour, row.spot])).toEqual([['alpha-1', 3.6, false]]);
+    });
+
+    it('claims a warning and a reap once, and never a reap of a cluster with a job', () => {
+      store.updateCluster('c-1', { state: 'ready', updatedAtMs: 2_000 });
+      store.touchActivity('c-1', 1_000);
+
+      const first = store.claimWarning('c-1', 10_000);
+      const second = store.claimWarning('c-1', 10_001);
+      const wrongWarning = store.claimReap('c-1', 9_999, 'stopping', 20_000);
+      const reaped = store.claimReap('c-1', 10_000, 'stopping', 20_000);
+      const again = store.claimReap('c-1', 10_000, 'deleting', 20_001);
+
+      expect([first, second, wrongWarning, reaped, again]).toEqual([true, false, false, true, false]);
+      expect(store.getCluster('c-1')?.state).toBe('stopping');
+      expect(store.getIdleWatch('c-1')).toMatchObject({ lastActiveAtMs: 1_000, warnedAtMs: 10_000 });
     });
 
     it('ignores closing a node with no open interval', () => {

@@ -14,9 +14,13 @@ import type {
   NewJobRow,
   NewNodeRow,
   NodeRow,
+  NewUsageRow,
   Store,
+  UsageCostRow,
   UsageRow,
 } from '../../ports/store.ts';
+import type { IdleStore, IdleWatchRow, JobWatchRow } from '../../ports/idle-store.ts';
+import { sqliteIdleStore } from './idle-watch.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 import { toClusterRow, toFlag, toJobRow, toNodeRow } from './rows.ts';
 import { prepareStatements, toJobUpdateParams, type Statements } from './statements.ts';
@@ -50,6 +54,7 @@ export class SqliteStore implements Store {
   #auditBuffer: NewAuditRow[] = [];
   readonly #db: Database;
   readonly #sql: Statements;
+  readonly #idle: IdleStore;
   /**
    * Live clusters (all, and per channel) as last read outside a transaction. `/mpi status`
    * asks for them on every command; they only change through insertCluster/updateCluster,
@@ -62,6 +67,43 @@ export class SqliteStore implements Store {
   constructor(db: Database) {
     this.#db = db;
     this.#sql = prepareStatements(db);
+    this.#idle = sqliteIdleStore(db);
+  }
+
+  getIdleWatch(clusterId: string): IdleWatchRow | null {
+    return this.#idle.getIdleWatch(clusterId);
+  }
+  touchActivity(clusterId: string, atMs: number): void {
+    this.#idle.touchActivity(clusterId, atMs);
+  }
+  setKeep(clusterId: string, untilMs: number, byUserId: string): void {
+    this.#idle.setKeep(clusterId, untilMs, byUserId);
+  }
+  claimWarning(clusterId: string, warnedAtMs: number): boolean {
+    return this.#idle.claimWarning(clusterId, warnedAtMs);
+  }
+  setWarningMessage(clusterId: string, ref: { channelId: string; messageId: string }): void {
+    this.#idle.setWarningMessage(clusterId, ref);
+  }
+  clearWarning(clusterId: string, warnedAtMs: number): boolean {
+    return this.#idle.clearWarning(clusterId, warnedAtMs);
+  }
+  claimReap(clusterId: string, warnedAtMs: number, toState: 'stopping' | 'deleting', atMs: number): boolean {
+    // The live-cluster cache must not keep the row from before the claim.
+    this.#liveClusters.clear();
+    return this.#idle.claimReap(clusterId, warnedAtMs, toState, atMs);
+  }
+  getJobWatch(jobId: number): JobWatchRow | null {
+    return this.#idle.getJobWatch(jobId);
+  }
+  putJobWatch(row: JobWatchRow): void {
+    this.#idle.putJobWatch(row);
+  }
+  addBudgetEvent(row: Parameters<IdleStore['addBudgetEvent']>[0]): boolean {
+    return this.#idle.addBudgetEvent(row);
+  }
+  listBudgetEvents(channelId: string, month: string): ReturnType<IdleStore['listBudgetEvents']> {
+    return this.#idle.listBudgetEvents(channelId, month);
   }
 
   transaction<T>(work: () => T): T {
@@ -168,9 +210,18 @@ export class SqliteStore implements Store {
     return this.#sql.listNodes.all(clusterId).map(toNodeRow);
   }
 
-  openUsage(row: { clusterId: string; nodeName: string; size: string; startedAtMs: number }): void {
+  openUsage(row: NewUsageRow): void {
+    const params = {
+      clusterId: row.clusterId,
+      nodeName: row.nodeName,
+      size: row.size,
+      startedAtMs: row.startedAtMs,
+      region: row.region ?? null,
+      spot: toFlag(row.spot === true),
+      usdPerHour: row.usdPerHour ?? null,
+    };
     try {
-      this.transaction(() => this.#sql.openUsage.run(row));
+      this.transaction(() => this.#sql.openUsage.run(params));
     } catch (error) {
       throw clusterMissing(error, row.clusterId);
     }
@@ -181,7 +232,13 @@ export class SqliteStore implements Store {
   }
 
   listUsage(clusterId: string): UsageRow[] {
-    return this.#sql.listUsage.all(clusterId);
+    return this.#sql.listUsage.all(clusterId).map((record) => ({ ...record, spot: record.spot === 1 }));
+  }
+
+  listUsageBetween(fromMs: number, toMs: number): UsageCostRow[] {
+    return this.#sql.listUsageBetween
+      .all({ fromMs, toMs })
+      .map((record) => ({ ...record, spot: record.spot === 1 }));
   }
 
   touchUser(userId: string, displayName: string, channelId: string, atMs: number): boolean {

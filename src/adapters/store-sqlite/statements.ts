@@ -1,6 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 
 import type { AuditRow, JobPatch, KeyRow, NewAuditRow, NewJobRow, UsageRow } from '../../ports/store.ts';
+
+/** A usage interval as SQLite returns it (`spot` still 0/1). */
+export type UsageRecord = Omit<UsageRow, 'spot'> & { spot: 0 | 1 };
 import {
   AUDIT_COLUMNS,
   CLUSTER_COLUMNS,
@@ -115,9 +118,13 @@ export interface Statements {
   deleteNodes: Statement<[string]>;
   insertNode: Statement<[NodeRecord]>;
   listNodes: Statement<[string], NodeRecord>;
-  openUsage: Statement<[Omit<UsageRow, 'stoppedAtMs'>]>;
+  openUsage: Statement<[Omit<UsageRow, 'stoppedAtMs' | 'spot'> & { spot: 0 | 1 }]>;
   closeUsage: Statement<[{ clusterId: string; nodeName: string; stoppedAtMs: number }]>;
-  listUsage: Statement<[string], UsageRow>;
+  listUsage: Statement<[string], UsageRecord>;
+  listUsageBetween: Statement<
+    [{ fromMs: number; toMs: number }],
+    UsageRecord & { clusterName: string; ownerId: string; channelId: string }
+  >;
   upsertUser: Statement<[{ userId: string; displayName: string; atMs: number }]>;
   insertChannelMember: Statement<[{ channelId: string; userId: string; atMs: number }]>;
   listChannelMembers: Statement<[string], { userId: string }>;
@@ -182,8 +189,8 @@ export function prepareStatements(db: Database): Statements {
       VALUES (@clusterId, @index, @name, @host, @port, @slots, @state)`),
     listNodes: db.prepare(`SELECT ${NODE_COLUMNS} FROM nodes WHERE cluster_id = ? ORDER BY idx`),
     openUsage: db.prepare(`
-      INSERT INTO usage_intervals (cluster_id, node_name, size, started_at_ms)
-      VALUES (@clusterId, @nodeName, @size, @startedAtMs)
+      INSERT INTO usage_intervals (cluster_id, node_name, size, started_at_ms, region, spot, usd_per_hour)
+      VALUES (@clusterId, @nodeName, @size, @startedAtMs, @region, @spot, @usdPerHour)
       ON CONFLICT (cluster_id, node_name) WHERE stopped_at_ms IS NULL DO NOTHING`),
     closeUsage: db.prepare(`
       UPDATE usage_intervals SET stopped_at_ms = @stoppedAtMs
@@ -191,6 +198,13 @@ export function prepareStatements(db: Database): Statements {
     listUsage: db.prepare(
       `SELECT ${USAGE_COLUMNS} FROM usage_intervals WHERE cluster_id = ? ORDER BY started_at_ms, id`,
     ),
+    listUsageBetween: db.prepare(`
+      SELECT u.cluster_id AS clusterId, u.node_name AS nodeName, u.size, u.started_at_ms AS startedAtMs,
+        u.stopped_at_ms AS stoppedAtMs, u.region, u.spot, u.usd_per_hour AS usdPerHour,
+        c.name AS clusterName, c.owner_id AS ownerId, c.channel_id AS channelId
+      FROM usage_intervals u JOIN clusters c ON c.id = u.cluster_id
+      WHERE u.started_at_ms < @toMs AND (u.stopped_at_ms IS NULL OR u.stopped_at_ms > @fromMs)
+      ORDER BY u.started_at_ms, u.id`),
     upsertUser: db.prepare(`
       INSERT INTO users (id, display_name, first_seen_at_ms, last_seen_at_ms)
       VALUES (@userId, @displayName, @atMs, @atMs)

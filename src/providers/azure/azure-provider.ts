@@ -8,6 +8,7 @@ import type { ResourceManagementClient } from '@azure/arm-resources';
 import { machinefileText, nodeName } from '../../domain/cluster.ts';
 import { MpiboxError } from '../../domain/errors.ts';
 import type {
+  ClusterActivity,
   ClusterInfo,
   CloudProvider,
   CreateClusterInput,
@@ -20,6 +21,8 @@ import type {
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Shell } from '../../ports/shell.ts';
+import { ACTIVITY_PROBE_SCRIPT, parseProbe } from '../../domain/activity-probe.ts';
+import { shellQuote } from '../../domain/job.ts';
 import {
   loadBalancerBody,
   nsgBody,
@@ -318,6 +321,37 @@ export class AzureProvider implements CloudProvider {
 
   async info(clusterId: string, abortSignal?: AbortSignal): Promise<ClusterInfo | null> {
     return (await this.#describe(clusterId, abortSignal))?.info ?? null;
+  }
+
+  /**
+   * The probe on every running node, side by side, as the admin user through sudo: the job
+   * user's processes (environments included) are only readable by root.
+   */
+  async activity(
+    clusterId: string,
+    jobIds: readonly number[],
+    abortSignal?: AbortSignal,
+  ): Promise<ClusterActivity> {
+    const info = await this.info(clusterId, abortSignal);
+    const running = info?.nodes.filter((node) => node.state === 'running') ?? [];
+    const command = ['sudo', '-n', 'perl', '-e', ACTIVITY_PROBE_SCRIPT, '--', '', ...jobIds.map(String)]
+      .map(shellQuote)
+      .join(' ');
+    const outputs = await Promise.all(
+      running.map(async (node) => {
+        const target = { host: node.host, port: node.port, user: this.#options.adminUsername };
+        const result = await this.#options.shell.exec(target, command, {
+          timeoutInMs: 30_000,
+          ...(abortSignal ? { abortSignal } : {}),
+        });
+        return parseProbe(result.stdout, node.name);
+      }),
+    );
+    const jobCpuTicks = new Map<number, number>();
+    for (const output of outputs)
+      for (const [jobId, ticks] of output.jobCpuTicks)
+        jobCpuTicks.set(jobId, (jobCpuTicks.get(jobId) ?? 0) + ticks);
+    return { sessions: outputs.flatMap((output) => output.sessions), jobCpuTicks };
   }
 
   /** The cluster read back from Azure, with each node's VM id. */

@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 import { machinefileText, nodeName } from '../../domain/cluster.ts';
 import { MpiboxError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
+import { ACTIVITY_PROBE_SCRIPT, parseProbe } from '../../domain/activity-probe.ts';
 import type {
+  ClusterActivity,
   ClusterInfo,
   CloudProvider,
   CreateClusterInput,
@@ -282,6 +284,20 @@ export class LocalProvider implements CloudProvider {
         },
       ];
     });
+  }
+
+  /**
+   * Every local node runs on this machine as the bot's user, so the probe runs here once and
+   * finds the cluster's processes by the MPIBOX_CLUSTER_ID each node's sshd gives them.
+   */
+  async activity(clusterId: string, jobIds: readonly number[]): Promise<ClusterActivity> {
+    if (!this.#readState(clusterId)) return { sessions: [], jobCpuTicks: new Map() };
+    const { stdout } = await execFileAsync(
+      'perl',
+      ['-e', ACTIVITY_PROBE_SCRIPT, '--', `MPIBOX_CLUSTER_ID=${clusterId}`, ...jobIds.map(String)],
+      { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 },
+    );
+    return parseProbe(stdout);
   }
 
   async info(clusterId: string): Promise<ClusterInfo | null> {
