@@ -22,6 +22,10 @@ import type { Logger } from './ports/logger.ts';
 import type { KnownHostKeys } from './ports/shell.ts';
 import { LocalProvider } from './providers/local/local-provider.ts';
 import { MpiReadyCheck } from './services/ready-check.ts';
+import { openDataDirPriceBook } from './adapters/prices/azure-retail-price-book.ts';
+import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.ts';
+import type { PricedSize } from './ports/price-book.ts';
+import type { Pricing } from './services/cost-service.ts';
 import { wireServices } from './services/wire-services.ts';
 
 /** Everything but the chat surface, wired from config: shared by main.ts and the benchmarks. */
@@ -34,6 +38,8 @@ export function buildApp(
     logs?: LogStore;
     /** Where orphans are reported; default MPIBOX_ADMIN_CHANNEL (the console passes its own). */
     adminChannelId?: string | null;
+    /** Where the scheduled cost report goes; default MPIBOX_REPORT_CHANNEL (the console passes its own). */
+    reportChannelId?: string | null;
   },
 ) {
   const { chat, clock, logger } = deps;
@@ -57,6 +63,22 @@ export function buildApp(
         logger,
       });
   const logs = deps.logs ?? new FileLogStore(path.join(config.dataDir, 'logs'));
+  const prices = openDataDirPriceBook(config.dataDir, {
+    clock,
+    logger,
+    ...(config.prices.apiUrl ? { apiUrl: config.prices.apiUrl } : {}),
+  });
+  const priced = pricedSizes(config);
+  const pricing: Pricing = {
+    // Local nodes are priced as the configured Azure size, so the figures mean something.
+    nodeHourly: (size, spot) => {
+      const { size: asSize, region } = config.azure
+        ? { size, region: config.azure.location }
+        : config.prices.localEquivalent;
+      const quote = prices.hourlyPrice(asSize, region, spot);
+      return quote ? { region: quote.region, usdPerHour: quote.usdPerHour } : null;
+    },
+  };
   const services = wireServices({
     store,
     provider,
@@ -80,6 +102,15 @@ export function buildApp(
     chatIntervalInMs: config.chatIntervalInMs,
     channelPolicy: config.channelPolicy,
     adminChannelId: deps.adminChannelId === undefined ? config.adminChannelId : deps.adminChannelId,
+    pricing,
+    reaperPolicy: config.reaper,
+    reports: {
+      timeZone: config.reports.timeZone,
+      channelId: deps.reportChannelId === undefined ? config.reports.channelId : deps.reportChannelId,
+      charts: new VegaChartRenderer({ logger }),
+      chartDir: path.join(config.dataDir, 'reports'),
+    },
+    budgets: config.budgets,
     readyCheck: config.readyCheck
       ? new MpiReadyCheck({
           shell,
@@ -96,16 +127,31 @@ export function buildApp(
     provider,
     botKey,
     logs,
+    /** Refreshes the prices when a day old (only with a prices URL); failures keep the old ones. */
+    async refreshPrices(abortSignal?: AbortSignal): Promise<void> {
+      if (!config.prices.apiUrl || !prices.needsRefresh()) return;
+      await prices.refresh(priced, abortSignal);
+    },
     close(): void {
       store.close();
     },
   };
 }
 
+/** The sizes and regions whose prices the bot needs: Azure's allowed sizes, or the local equivalent. */
+function pricedSizes(config: Config): PricedSize[] {
+  if (!config.azure) return [config.prices.localEquivalent];
+  const region = config.azure.location;
+  return config.azure.vmSizes.map((size) => ({ size, region }));
+}
+
 /** The MPI check's program, built on every cluster's node 0 (scripts/mpi-check/). */
 const READY_CHECK_SOURCE = new URL('../scripts/mpi-check/mpibox-check.c', import.meta.url);
 /** A check takes seconds; a minute of mpiexec means a node or the network is not right. */
 const READY_CHECK_TIMEOUT_IN_MS = 60_000;
+
+/** Prices are refreshed when a day old; this is how often that is looked at. */
+export const PRICE_CHECK_INTERVAL_IN_MS = 3_600_000;
 
 /** How often the reconciler compares the provider with the store (issue 9: hourly). */
 export const RECONCILE_INTERVAL_IN_MS = 3_600_000;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
-import { RECONCILE_INTERVAL_IN_MS, buildApp, runEvery } from './app.ts';
+import { startCron } from './adapters/system/cron-schedules.ts';
+import { PRICE_CHECK_INTERVAL_IN_MS, RECONCILE_INTERVAL_IN_MS, buildApp, runEvery } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
@@ -52,16 +53,15 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
   const chat = new ConsoleChat(write);
   const clock = new SystemClock();
   // Orphans are printed like any other message of the console.
-  const app = buildApp(config, { chat, clock, logger, adminChannelId: 'console' });
-  app.recover();
-  const reconciling = new AbortController();
-  const reconciler = runEvery(
+  const app = buildApp(config, {
+    chat,
     clock,
-    RECONCILE_INTERVAL_IN_MS,
-    (signal) => app.reconciler.runOnce(signal),
     logger,
-    reconciling.signal,
-  );
+    adminChannelId: 'console',
+    reportChannelId: config.reports.channelId ?? 'console',
+  });
+  app.recover();
+  const background = startBackground(app, config, clock, logger);
   logger.info('mpibox started', {
     surface: 'console',
     dataDir: config.dataDir,
@@ -86,8 +86,7 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
       write,
     });
   } finally {
-    reconciling.abort();
-    await reconciler;
+    await background.stop();
     await app.idle();
     app.close();
   }
@@ -143,14 +142,7 @@ async function runSlackMode(
   });
   app.recover();
   const server = await slack.start();
-  const reconciling = new AbortController();
-  const reconciler = runEvery(
-    clock,
-    RECONCILE_INTERVAL_IN_MS,
-    (signal) => app.reconciler.runOnce(signal),
-    logger,
-    reconciling.signal,
-  );
+  const background = startBackground(app, config, clock, logger);
   logger.info('mpibox started', {
     surface: surface.kind,
     port: server.port,
@@ -163,8 +155,7 @@ async function runSlackMode(
     process.once('SIGTERM', resolve);
   });
   logger.info('mpibox stopping', {});
-  reconciling.abort();
-  await reconciler;
+  await background.stop();
   await server.stop();
   app.close();
 }
@@ -204,6 +195,59 @@ main(process.argv.slice(2)).then(
 );
 
 /** The provider settings in force, for the start-up line (nothing secret is in them). */
+/**
+ * Work on schedules: the reconciler (start-up, then hourly), the reaper and budget checks
+ * (MPIBOX_REAPER_SCHEDULE), the cost report (MPIBOX_REPORT_SCHEDULE in MPIBOX_REPORT_TZ), and
+ * the daily price refresh. Each tick only calls a service.
+ */
+function startBackground(
+  app: ReturnType<typeof buildApp>,
+  config: Config,
+  clock: SystemClock,
+  logger: JsonLogger,
+): { stop(): Promise<void> } {
+  const stopping = new AbortController();
+  const loops = [
+    runEvery(
+      clock,
+      RECONCILE_INTERVAL_IN_MS,
+      (signal) => app.reconciler.runOnce(signal),
+      logger,
+      stopping.signal,
+    ),
+    runEvery(
+      clock,
+      PRICE_CHECK_INTERVAL_IN_MS,
+      (signal) => app.refreshPrices(signal),
+      logger,
+      stopping.signal,
+    ),
+  ];
+  const cron = startCron(
+    [
+      {
+        name: 'reaper',
+        expression: config.reaper.schedule,
+        tick: () => Promise.all([app.reaper?.runOnce(), app.budgets.checkAll()]),
+      },
+      {
+        name: 'cost-report',
+        expression: config.reports.schedule,
+        timeZone: config.reports.timeZone,
+        tick: () => app.costReports.scheduled(),
+      },
+    ],
+    logger,
+  );
+  return {
+    async stop() {
+      stopping.abort();
+      await cron.stop();
+      await Promise.all(loops);
+    },
+  };
+}
+
 function providerSummary(config: Config): Record<string, unknown> {
   const azure = config.azure;
   if (!azure)
@@ -212,6 +256,7 @@ function providerSummary(config: Config): Record<string, unknown> {
       basePort: config.localBasePort,
       slotsPerNode: config.localSlotsPerNode,
       readyCheck: config.readyCheck,
+      ...costSummary(config),
     };
   return {
     provider: 'azure',
@@ -225,5 +270,18 @@ function providerSummary(config: Config): Record<string, unknown> {
     jobUsername: azure.jobUsername,
     cloud: azure.cloud,
     resourceManagerEndpoint: azure.resourceManagerEndpoint,
+  };
+}
+
+/** The reaper, report and price settings in force, for the start-up line. */
+function costSummary(config: Config): Record<string, unknown> {
+  return {
+    reaper: config.reaper.schedule === null ? 'off' : { ...config.reaper },
+    reports: config.reports,
+    budgets: config.budgets,
+    pricesUrl: config.prices.apiUrl ?? 'off',
+    localPriceAs: config.azure
+      ? undefined
+      : `${config.prices.localEquivalent.size}@${config.prices.localEquivalent.region}`,
   };
 }

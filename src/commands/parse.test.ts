@@ -33,8 +33,21 @@ const BAD_INPUTS: BadInput[] = [
   { name: 'a typo of status', input: 'stauts', says: /Did you mean `status`\?/ },
   { name: 'an uppercase verb', input: 'UP 3', says: /Unknown command `UP`\. Did you mean `up`\?/ },
   { name: 'a verb with a semicolon', input: 'up;reboot', says: /Unknown command `up;reboot`/ },
-  { name: 'a planned verb', input: 'keep alpha 2h', says: /`keep` is not available yet/ },
-  { name: 'another planned verb', input: 'cost -- hostname', says: /`cost` is not available yet/ },
+  {
+    name: 'keep with a name for a duration',
+    input: 'keep alpha',
+    says: /^Duration `alpha` is not a duration: use `30m`, `2h`, `1h30m`, `1d` or `tonight`\.$/,
+  },
+  {
+    name: 'keep with a spaced duration',
+    input: 'keep alpha 2 hours',
+    says: /^Unexpected extra argument `hours` for `keep`\.$/,
+  },
+  {
+    name: 'cost of a bad period',
+    input: 'cost year',
+    says: /Period `year` is not a period: use `today`, `week` or `month`/,
+  },
   { name: 'a bare `--`', input: '-- ls', says: /Unknown command `--`/ },
   {
     name: 'an unknown key subcommand',

@@ -53,6 +53,33 @@ export const timeoutSchema = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+/** `keep`'s length: a duration (`2h`, `90m`, `1d`) or `tonight`. Its cap is the admins' (the service says so). */
+export const keepDurationSchema = z.string().transform((text, ctx): number | 'tonight' => {
+  if (text.toLowerCase() === 'tonight') return 'tonight';
+  const forMs = parseDuration(text);
+  if (forMs !== null && forMs <= 366 * 86_400_000) return forMs;
+  ctx.issues.push({
+    code: 'custom',
+    message: 'is not a duration: use `30m`, `2h`, `1h30m`, `1d` or `tonight`',
+    input: text,
+  });
+  return z.NEVER;
+});
+
+/** `cost`'s period: `today`, `week` or `month`. */
+export const costPeriodSchema = z.string().transform((text, ctx): 'day' | 'week' | 'month' => {
+  const period = ({ today: 'day', day: 'day', week: 'week', month: 'month' } as const)[
+    text.toLowerCase() as 'today'
+  ];
+  if (period) return period;
+  ctx.issues.push({
+    code: 'custom',
+    message: 'is not a period: use `today`, `week` or `month`',
+    input: text,
+  });
+  return z.NEVER;
+});
+
 /**
  * The user's own shell command after `--`, trimmed and otherwise verbatim. Shell syntax, quotes
  * and any other characters are the point of it and stay; only emptiness (the binder reports it),

@@ -8,6 +8,13 @@ export type Command =
   | { verb: 'status'; name: string | null }
   | { verb: 'list' }
   | {
+      verb: 'keep';
+      name: string | null;
+      /** How long to keep it (ms), or until midnight in the team's zone. */
+      forMs: number | 'tonight';
+    }
+  | { verb: 'cost'; period: 'day' | 'week' | 'month' }
+  | {
       verb: 'run';
       /** Null: the channel's only cluster. */
       cluster: string | null;

@@ -5,7 +5,7 @@ describe('commands usage', () => {
   it('lists one line per verb in the general help', () => {
     const result = usageText();
 
-    expect(result.split('\n').filter((line) => line.startsWith('`/mpi '))).toHaveLength(13);
+    expect(result.split('\n').filter((line) => line.startsWith('`/mpi '))).toHaveLength(15);
     expect(result).toContain('`/mpi up <nodes> [name] [--size SKU] [--spot]` — ');
   });
 

@@ -46,6 +46,21 @@ const ENTRIES: readonly UsageEntry[] = [
   },
   { topic: 'list', syntax: 'list', summary: "list this channel's clusters", details: [] },
   {
+    topic: 'keep',
+    syntax: 'keep [name] <duration|tonight>',
+    summary: 'keep an idle cluster from being reaped for a while',
+    details: [
+      'Idle clusters (no job, no SSH session) get a warning, then are stopped; `keep` postpones that, e.g. `/mpi keep demo 2h`. Admins set the longest keep.',
+      NAME_DEFAULT,
+    ],
+  },
+  {
+    topic: 'cost',
+    syntax: 'cost [today|week|month]',
+    summary: 'what clusters cost, per user and cluster (default: this month)',
+    details: [],
+  },
+  {
     topic: 'run',
     syntax: 'run [cluster] [-n RANKS] [--ppn K] [--timeout DURATION] -- <command…>',
     summary: 'run an MPI job on a cluster',

@@ -8,6 +8,8 @@ import { quote } from './echo.ts';
 import { JOB_VERB_SPECS } from './job-verbs.ts';
 import {
   clusterNameSchema,
+  costPeriodSchema,
+  keepDurationSchema,
   fingerprintSchema,
   nodeCountSchema,
   publicKeySchema,
@@ -21,7 +23,7 @@ const nodes: Slot = { key: 'nodes', label: 'Node count', noun: 'a node count', r
 const optionalName: Slot = { key: 'name', label: 'Cluster name', noun: 'a cluster name', required: false };
 
 /** Verbs that are coming; `/mpi keep` says "not available yet" rather than "unknown". */
-export const PLANNED_VERBS: readonly string[] = ['keep', 'cost'];
+export const PLANNED_VERBS: readonly string[] = [];
 
 export const VERB_SPECS: readonly VerbSpec[] = [
   {
@@ -76,6 +78,27 @@ export const VERB_SPECS: readonly VerbSpec[] = [
     positionals: [],
     flags: [],
     schema: () => z.strictObject({}).transform(() => ({ verb: 'list' as const })),
+  },
+  {
+    words: ['keep'],
+    positionals: [
+      optionalName,
+      { key: 'forMs', label: 'Duration', noun: 'a duration (`2h`) or `tonight`', required: true },
+    ],
+    flags: [],
+    schema: () =>
+      z
+        .strictObject({ name: clusterNameSchema.nullable(), forMs: keepDurationSchema })
+        .transform((args) => ({ verb: 'keep' as const, ...args })),
+  },
+  {
+    words: ['cost'],
+    positionals: [{ key: 'period', label: 'Period', noun: 'a period', required: false }],
+    flags: [],
+    schema: () =>
+      z
+        .strictObject({ period: costPeriodSchema.nullable() })
+        .transform((args) => ({ verb: 'cost' as const, period: args.period ?? ('month' as const) })),
   },
   ...JOB_VERB_SPECS,
   {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ChannelPolicy } from '../domain/policy.ts';
 import { RESERVED_USERNAMES } from '../providers/azure/cloud-init.ts';
+import { COST_ENV_SHAPE, pickCost, type CostConfig } from './cost-config.ts';
 
 /**
  * The one place that reads the environment. `loadConfig(env)` is a pure function of the
@@ -132,6 +133,7 @@ const EnvSchema = z.object({
       '-1 (up to on-demand) or a price in USD per hour',
     )
     .default(-1),
+  ...COST_ENV_SHAPE,
 });
 
 const ChannelPolicySchema = z.record(
@@ -190,7 +192,7 @@ const ARM_ENDPOINTS: Record<AzureConfig['cloud'], string> = {
   AzureChinaCloud: 'https://management.chinacloudapi.cn',
 };
 
-export interface Config {
+export interface Config extends CostConfig {
   /** local: the local provider (no Azure settings given); azure: AZURE_SUBSCRIPTION_ID set. */
   mode: Mode;
   /** Azure settings when mode is azure, else null. */
@@ -272,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       jobLostAfterInMs: e.MPIBOX_JOB_LOST_AFTER_SECONDS * 1000,
       logLevel: e.MPIBOX_LOG_LEVEL,
       consoleUser: e.USER ?? null,
+      ...pickCost(e),
     },
   };
 }

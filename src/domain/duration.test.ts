@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatShortDuration, parseDuration } from './duration.ts';
+import { formatShortDuration } from './duration.ts';
+import { parseDuration } from './job.ts';
 
 describe('duration', () => {
   it.each([
@@ -8,12 +9,11 @@ describe('duration', () => {
     ['2h', 7_200_000],
     ['1d', 86_400_000],
     ['1h30m', 5_400_000],
-    [' 12H ', 43_200_000],
   ])('reads %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '30', 'm', '1.5h', '-1h', '0m', '1w', '1h 30m', 'Infinity', '400d'])('refuses %j', (text) => {
+  it.each(['', '30', 'm', '1.5h', '-1h', '0m', '1w', '1h 30m', 'Infinity', ' 12h'])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeNull();
   });
 

@@ -1,18 +1,7 @@
 /**
- * Durations as people type them in settings and `/mpi keep`: a number and a unit, `s`, `m`, `h`
- * or `d`, possibly several in a row (`1h30m`). Pure.
+ * Durations in messages. Reading them (`30m`, `1h30m`, `1d`) is `parseDuration` in job.ts,
+ * shared by `run --timeout`, `keep` and the settings. Pure.
  */
-
-const UNIT_IN_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Milliseconds of `text` (`30m`, `2h`, `1h30m`, `45s`, `1d`); null when it is not a duration or is zero. */
-export function parseDuration(text: string): number | null {
-  const trimmed = text.trim().toLowerCase();
-  if (!/^(\d{1,6}[smhd])+$/.test(trimmed)) return null;
-  let total = 0;
-  for (const match of trimmed.matchAll(/(\d+)([smhd])/g)) total += Number(match[1]) * UNIT_IN_MS[match[2]!]!;
-  return total > 0 && total <= 366 * UNIT_IN_MS.d! ? total : null;
-}
 
 /** Short text of a duration for messages: `45 s`, `10 min`, `1 h`, `1 h 30 min`, `2 d 3 h`. */
 export function formatShortDuration(durationInMs: number): string {

@@ -49,7 +49,7 @@ export type Block =
 
 export interface Button {
   /** What the click does; the surface routes it back to services with `value`. */
-  action: 'cluster-down' | 'cluster-keep' | 'job-cancel';
+  action: 'cluster-down' | 'cluster-keep' | 'job-cancel' | 'budget-approve';
   label: string;
   /** Opaque argument, e.g. a cluster id. */
   value: string;

@@ -23,6 +23,13 @@ export interface IdleStore {
    */
   claimReap(clusterId: string, warnedAtMs: number, toState: 'stopping' | 'deleting', atMs: number): boolean;
 
+  /** The name a user was last seen with (for charts); null for an unknown user. */
+  displayName(userId: string): string | null;
+  /** Records that the reaper stopped or deleted a cluster. */
+  recordReap(row: ReapRow): void;
+  /** Reaps at or after `fromMs` and before `toMs`, oldest first. */
+  listReapsBetween(fromMs: number, toMs: number): ReapRow[];
+
   /** What the reaper last saw of a job; null before it looked. */
   getJobWatch(jobId: number): JobWatchRow | null;
   /** Stores what the reaper sees of a job now. */
@@ -69,4 +76,15 @@ export interface JobWatchRow {
   lastCpuAtMs: number;
   /** When the bot asked in the thread whether it is stuck; null when it has not. */
   stuckAskedAtMs: number | null;
+}
+
+/** One act of the reaper. */
+export interface ReapRow {
+  clusterId: string;
+  atMs: number;
+  action: 'stop' | 'delete';
+  /** Nodes it stopped billing. */
+  nodeCount: number;
+  /** What the cluster cost per hour when reaped. */
+  usdPerHour: number;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isLive } from '../domain/cluster.ts';
-import { MpiboxError, isBotNotInChannel } from '../domain/errors.ts';
+import { MpiboxError, isBotNotInChannel, isMpiboxError } from '../domain/errors.ts';
 import { canModifyCluster, formatDuration } from '../domain/policy.ts';
 import type { Chat, Message } from '../ports/chat.ts';
 import type { ChatPacer } from './chat-pacer.ts';
@@ -21,6 +21,7 @@ import {
   message,
   nodeTable,
 } from './messages.ts';
+import type { Budgets } from './budgets.ts';
 import type { ReadyCheck } from './ready-check.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
@@ -45,6 +46,8 @@ export interface ClusterServiceDeps {
    * or absent when turned off (MPIBOX_READY_CHECK=false, for images without MPI).
    */
   readyCheck?: ReadyCheck | null;
+  /** Estimates and budgets said (and enforced) before `up` creates anything; absent: none. */
+  budgets?: Pick<Budgets, 'beforeUp'>;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
   beforeDelete?: (clusterId: string) => Promise<void>;
   /** Called whenever a cluster becomes ready (created, re-created, resized), to start waiting jobs. */
@@ -109,6 +112,15 @@ export class ClusterService {
     if (request.spot && !provider.supportsSpot)
       throw new MpiboxError('unsupported', 'no spot', { provider: provider.kind });
     this.#checkQuota(request.nodes, 0);
+    let estimate = '';
+    try {
+      estimate = this.#deps.budgets
+        ? ` ${this.#deps.budgets.beforeUp(actor, { size, spot: request.spot, nodes: request.nodes })}`
+        : '';
+    } catch (error) {
+      if (isMpiboxError(error) && error.fields.budget) return overBudget(error, actor.channelId);
+      throw error;
+    }
 
     const cluster = store.insertCluster({
       id: `${name}-${randomBytes(3).toString('hex')}`,
@@ -143,7 +155,7 @@ export class ClusterService {
     return {
       visibility: 'ephemeral',
       message: message(
-        `Creating cluster \`${name}\`: ${request.nodes} × ${size}. The card in the channel updates when every node answers SSH${this.#deps.readyCheck ? ' and an MPI check has run across them' : ''} (${eta}).`,
+        `Creating cluster \`${name}\`: ${request.nodes} × ${size}.${estimate} The card in the channel updates when every node answers SSH${this.#deps.readyCheck ? ' and an MPI check has run across them' : ''} (${eta}).`,
       ),
     };
   }
@@ -750,4 +762,24 @@ function throwIfNodesFailed(results: readonly NodeResult[]): void {
     providerCode: first.failure.code,
     providerMessage: first.failure.message,
   });
+}
+
+/** The refusal of an `up` over budget: the numbers, and the admins' Approve button. */
+function overBudget(error: MpiboxError, channelId: string): Reply {
+  const text = explain(error);
+  return {
+    visibility: 'ephemeral',
+    message: {
+      text,
+      blocks: [
+        { kind: 'text', text },
+        {
+          kind: 'actions',
+          buttons: [
+            { action: 'budget-approve', label: 'Approve (admins)', value: channelId, style: 'primary' },
+          ],
+        },
+      ],
+    },
+  };
 }

@@ -12,6 +12,9 @@ import { explain } from './explain.ts';
 import type { JobService } from './job-service.ts';
 import type { KeyService } from './key-service.ts';
 import { message } from './messages.ts';
+import type { Budgets } from './budgets.ts';
+import type { CostReports } from './cost-reports.ts';
+import type { Reaper } from './reaper.ts';
 import type { Reconciler } from './reconciler.ts';
 
 export interface DispatcherDeps {
@@ -24,6 +27,12 @@ export interface DispatcherDeps {
   clock: Clock;
   logger: Logger;
   limits: Limits;
+  /** Idle reaping (`/mpi keep`, Keep buttons); absent: not wired (some tests). */
+  reaper?: Pick<Reaper, 'keep' | 'keepById'>;
+  /** Over-budget approvals; absent: not wired. */
+  budgets?: Pick<Budgets, 'approve'>;
+  /** `/mpi cost`; absent: not wired (some tests). */
+  costReports?: Pick<CostReports, 'onDemand'>;
   /** Per-channel policy by channel id (absent: everything allowed within the limits). */
   channelPolicy?: Readonly<Record<string, ChannelPolicy>>;
 }
@@ -65,12 +74,12 @@ export class Dispatcher {
         case 'cluster-down':
           return this.#down(scoped, value);
         case 'cluster-keep':
-          return Promise.resolve({
-            visibility: 'ephemeral',
-            message: message('Keeping clusters arrives with the reaper.'),
-          });
+          return this.#reaper().keepById(scoped, value);
         case 'job-cancel':
           return this.#deps.jobs.cancel(scoped, { jobId: Number(value) });
+        case 'budget-approve':
+          if (!this.#deps.budgets) throw new MpiboxError('unsupported', 'budgets are off');
+          return Promise.resolve(this.#deps.budgets.approve(scoped, value));
       }
     });
   }
@@ -143,6 +152,11 @@ export class Dispatcher {
         return Promise.resolve(jobs.logs(actor, command));
       case 'cancel':
         return jobs.cancel(actor, command);
+      case 'keep':
+        return this.#reaper().keep(actor, command);
+      case 'cost':
+        if (!this.#deps.costReports) throw new MpiboxError('unsupported', 'cost reports are off');
+        return Promise.resolve(this.#deps.costReports.onDemand(actor, command.period));
       case 'help':
         return Promise.resolve({
           visibility: 'ephemeral',
@@ -169,7 +183,14 @@ export class Dispatcher {
   #actionChannel(action: Button['action'], value: string): string | null {
     const { store } = this.#deps;
     if (action === 'job-cancel') return store.getJob(Number(value))?.channelId ?? null;
-    return store.getCluster(value)?.channelId ?? null;
+    if (action === 'budget-approve') return value; // the channel whose budget it is
+    // A Keep button's value is `<cluster id> <how long>`.
+    return store.getCluster(value.split(' ')[0] ?? '')?.channelId ?? null;
+  }
+
+  #reaper(): NonNullable<DispatcherDeps['reaper']> {
+    if (!this.#deps.reaper) throw new MpiboxError('unsupported', 'the reaper is off');
+    return this.#deps.reaper;
   }
 
   #checkPolicy(actor: Actor, verb: string, nodes: number | null): void {
@@ -197,6 +218,7 @@ const BUTTON_VERBS: Record<Button['action'], string> = {
   'cluster-down': 'down',
   'cluster-keep': 'keep',
   'job-cancel': 'cancel',
+  'budget-approve': 'up',
 };
 
 /** `key-add`, `key-list`, `key-rm` are all `key` in a policy. */

@@ -39,6 +39,8 @@ export function explain(error: unknown): string {
         return `Only an admin can ${f.verb} \`${f.name}\`: mpibox has no live cluster of that id, so it has no owner here.`;
       return `Only the owner of \`${f.name}\` (<@${f.ownerId}>) or an admin can ${f.verb} it.`;
     case 'quota':
+      if (f.budget)
+        return `This channel is over its monthly budget: $${Number(f.spentUsd).toFixed(2)} spent of $${Number(f.budgetUsd).toFixed(2)}. New clusters need an admin's approval (the Approve button, admins only); running clusters go on.`;
       return f.scope === 'total'
         ? `That would bring live nodes to ${Number(f.inUse) + Number(f.requested)}, over the limit of ${f.max}. Free some with \`/mpi down\`.`
         : `At most ${f.max} nodes per cluster; you asked for ${f.requested}.`;

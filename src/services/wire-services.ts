@@ -16,6 +16,11 @@ import { Reconciler } from './reconciler.ts';
 import { EventBus } from './event-bus.ts';
 import type { ReadyCheck } from './ready-check.ts';
 import { TaskTracker } from './task-tracker.ts';
+import type { ChartRenderer } from '../ports/chart.ts';
+import { Budgets } from './budgets.ts';
+import { CostReports } from './cost-reports.ts';
+import { CostService, type Pricing } from './cost-service.ts';
+import { Reaper, type ReaperPolicy } from './reaper.ts';
 import { recordUsage } from './usage-recorder.ts';
 
 /** The ports and settings the services need; adapters or test fakes alike. */
@@ -34,6 +39,14 @@ export interface ServiceDeps {
   channelPolicy: Readonly<Record<string, ChannelPolicy>>;
   /** Where orphans are reported (MPIBOX_ADMIN_CHANNEL, or the console); null or absent: the log only. */
   adminChannelId?: string | null;
+  /** Node prices (cost, estimates, budgets); absent: nothing is priced. */
+  pricing?: Pricing;
+  /** Idle reaping, keeps and stuck jobs; absent: no reaper (it is not wired). */
+  reaperPolicy?: ReaperPolicy;
+  /** Cost reports: the team's time zone, the report channel and its chart. */
+  reports?: { timeZone: string; channelId: string | null; charts: ChartRenderer | null; chartDir: string };
+  /** Monthly budget in USD by channel id (MPIBOX_BUDGETS); absent: no budgets. */
+  budgets?: Readonly<Record<string, number>>;
   /** The MPI check before "ready"; null or absent when turned off. */
   readyCheck?: ReadyCheck | null;
 }
@@ -49,7 +62,18 @@ export function wireServices(deps: ServiceDeps) {
   );
   // Usage intervals follow node events (cost is computed from them, never guessed).
   const events = new EventBus(logger);
-  recordUsage(events, store);
+  const pricing: Pricing = deps.pricing ?? { nodeHourly: () => null };
+  recordUsage(events, store, pricing);
+  const costs = new CostService({ store, clock, pricing, timeZone: deps.reports?.timeZone ?? 'UTC' });
+  const budgets = new Budgets({
+    store,
+    costs,
+    chat,
+    clock,
+    logger,
+    budgets: deps.budgets ?? {},
+    adminIds: limits.adminIds,
+  });
   const pacer = new ChatPacer(clock, deps.chatIntervalInMs, (error) =>
     logger.warn('chat call failed', { error }),
   );
@@ -78,6 +102,7 @@ export function wireServices(deps: ServiceDeps) {
     limits,
     events,
     readyCheck: deps.readyCheck ?? null,
+    budgets,
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
     afterReady: (clusterId) => jobs.resume(clusterId),
   });
@@ -93,6 +118,32 @@ export function wireServices(deps: ServiceDeps) {
     adminIds: limits.adminIds,
     adminChannelId: deps.adminChannelId ?? null,
   });
+  const reaper = deps.reaperPolicy
+    ? new Reaper({
+        store,
+        provider,
+        chat,
+        pacer,
+        clock,
+        logger,
+        events,
+        clusters,
+        costs,
+        tracker,
+        policy: deps.reaperPolicy,
+        adminIds: limits.adminIds,
+      })
+    : null;
+  const costReports = new CostReports({
+    store,
+    costs,
+    chat,
+    clock,
+    logger,
+    charts: deps.reports?.charts ?? null,
+    reportChannelId: deps.reports?.channelId ?? null,
+    chartDir: deps.reports?.chartDir ?? '/nonexistent',
+  });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
   const dispatcher = new Dispatcher({
     store,
@@ -100,6 +151,9 @@ export function wireServices(deps: ServiceDeps) {
     keys,
     jobs,
     orphans: reconciler,
+    ...(reaper ? { reaper } : {}),
+    costReports,
+    budgets,
     clock,
     logger,
     limits,
@@ -111,6 +165,10 @@ export function wireServices(deps: ServiceDeps) {
     jobs,
     keys,
     reconciler,
+    reaper,
+    costs,
+    costReports,
+    budgets,
     tracker,
     jobTracker,
     pacer,

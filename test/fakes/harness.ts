@@ -8,11 +8,21 @@ import type { Logger } from '../../src/ports/logger.ts';
 import type { Actor } from '../../src/services/actor.ts';
 import type { ChannelPolicy } from '../../src/domain/policy.ts';
 import type { ReadyCheck } from '../../src/services/ready-check.ts';
+import type { Pricing } from '../../src/services/cost-service.ts';
+import type { ReaperPolicy } from '../../src/services/reaper.ts';
 import { FakeClock } from './fake-clock.ts';
 import { wireServices } from '../../src/services/wire-services.ts';
 import { FakeJobRunner } from './fake-job-runner.ts';
 import { FakeProvider } from './fake-provider.ts';
 import { RecordingChat } from './recording-chat.ts';
+
+/** Node prices of the harness: `local` $3.60 an hour ($0.72 Spot), `big` $14.40. */
+export const HARNESS_PRICING: Pricing = {
+  nodeHourly: (size, spot) => {
+    const base = size === 'big' ? 14.4 : size === 'local' ? 3.6 : null;
+    return base === null ? null : { region: 'eastus', usdPerHour: spot ? base / 5 : base };
+  },
+};
 
 /** A logger that keeps lines for assertions. */
 export class MemoryLogger implements Logger {
@@ -43,6 +53,8 @@ export function makeHarness(
     adminChannelId?: string | null;
     /** The MPI check before "ready"; none by default. */
     readyCheck?: ReadyCheck;
+    /** Turns the idle reaper on with these settings. */
+    reaperPolicy?: ReaperPolicy;
   } = {},
 ) {
   const store = openSqliteStore(':memory:');
@@ -79,9 +91,30 @@ export function makeHarness(
       channelPolicy: options.channelPolicy ?? {},
       adminChannelId: options.adminChannelId === undefined ? 'CADMIN' : options.adminChannelId,
       readyCheck: options.readyCheck ?? null,
+      pricing: HARNESS_PRICING,
+      ...(options.reaperPolicy ? { reaperPolicy: options.reaperPolicy } : {}),
+      reports: {
+        timeZone: 'UTC',
+        channelId: 'CREPORT',
+        charts: null,
+        chartDir: fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-charts-')),
+      },
     });
   const services = wire();
-  const { dispatcher, tracker, jobTracker, pacer, jobs, clusters, keys, events, reconciler } = services;
+  const {
+    dispatcher,
+    tracker,
+    jobTracker,
+    pacer,
+    jobs,
+    clusters,
+    keys,
+    events,
+    reconciler,
+    reaper,
+    costs,
+    costReports,
+  } = services;
   /** Every domain event of the first service graph, in order. */
   const published: DomainEvent[] = [];
   events.subscribe((event) => published.push(event));
@@ -136,6 +169,9 @@ export function makeHarness(
     clusters,
     keys,
     reconciler,
+    reaper,
+    costs,
+    costReports,
     dispatcher,
     published,
     actor,

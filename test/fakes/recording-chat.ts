@@ -9,7 +9,13 @@ import { NextCallGate } from './next-call-gate.ts';
  * of each posted message.
  */
 export class RecordingChat implements Chat {
-  readonly calls: { method: string; ref?: MessageRef; message?: Message; atMs?: number }[] = [];
+  readonly calls: {
+    method: string;
+    ref?: MessageRef;
+    message?: Message;
+    atMs?: number;
+    threadOf?: MessageRef;
+  }[] = [];
   readonly latest = new Map<string, Message>();
   readonly #clock: Clock | null;
   #nextId = 1;
@@ -37,7 +43,7 @@ export class RecordingChat implements Chat {
       });
     }
     const ref = { channelId, messageId: `m${this.#nextId++}` };
-    this.#record({ method: threadOf ? 'reply' : 'post', ref, message });
+    this.#record({ method: threadOf ? 'reply' : 'post', ref, message, ...(threadOf ? { threadOf } : {}) });
     this.latest.set(ref.messageId, message);
     return ref;
   }
@@ -60,7 +66,7 @@ export class RecordingChat implements Chat {
     this.files.push({ ref, name: file.name, content });
   }
 
-  #record(call: { method: string; ref: MessageRef; message: Message }): void {
+  #record(call: { method: string; ref: MessageRef; message: Message; threadOf?: MessageRef }): void {
     this.calls.push(this.#clock ? { ...call, atMs: this.#clock.nowInMs() } : call);
   }
 }

@@ -20,6 +20,8 @@ export class BotProcess {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? '/root',
+          // Tests reach 127.0.0.1 only: prices come from the shipped snapshot.
+          MPIBOX_PRICES_URL: 'off',
           USER: 'tester',
           ...env,
         },

@@ -36,6 +36,8 @@ export async function startSlackBot(
   const port = await freePort();
   const bot = new BotProcess({
     MPIBOX_DATA_DIR: dataDir,
+    // Tests reach 127.0.0.1 only: prices come from the shipped snapshot.
+    MPIBOX_PRICES_URL: 'off',
     MPIBOX_LOCAL_BASE_PORT: String(testBasePort(offset)),
     SLACK_BOT_TOKEN: fake.token,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { IdleStore, IdleWatchRow, JobWatchRow } from '../../ports/idle-store.ts';
+import type { IdleStore, IdleWatchRow, JobWatchRow, ReapRow } from '../../ports/idle-store.ts';
 
 const WATCH_COLUMNS = `cluster_id AS clusterId, last_active_at_ms AS lastActiveAtMs, keep_until_ms AS keepUntilMs,
   kept_by AS keptBy, warned_at_ms AS warnedAtMs, warning_channel_id AS warningChannelId,
@@ -31,6 +31,15 @@ export function sqliteIdleStore(db: Database): IdleStore {
       WHERE id = @clusterId AND state = 'ready'
         AND EXISTS (SELECT 1 FROM idle_watch w WHERE w.cluster_id = @clusterId AND w.warned_at_ms = @warnedAtMs)
         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.cluster_id = @clusterId AND j.ended_at_ms IS NULL)`),
+    displayName: db.prepare<[string], { name: string }>(
+      `SELECT display_name AS name FROM users WHERE id = ?`,
+    ),
+    recordReap: db.prepare<[ReapRow]>(`
+      INSERT INTO reaps (cluster_id, at_ms, action, node_count, usd_per_hour)
+      VALUES (@clusterId, @atMs, @action, @nodeCount, @usdPerHour)`),
+    listReaps: db.prepare<[number, number], ReapRow>(`
+      SELECT cluster_id AS clusterId, at_ms AS atMs, action, node_count AS nodeCount, usd_per_hour AS usdPerHour
+      FROM reaps WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id`),
     getJob: db.prepare<[number], JobWatchRow>(`SELECT ${JOB_WATCH_COLUMNS} FROM job_watch WHERE job_id = ?`),
     putJob: db.prepare<[JobWatchRow]>(`
       INSERT INTO job_watch (job_id, log_bytes, last_output_at_ms, cpu_ticks, last_cpu_at_ms, stuck_asked_at_ms)
@@ -55,6 +64,9 @@ export function sqliteIdleStore(db: Database): IdleStore {
     clearWarning: (clusterId, atMs) => sql.clearWarning.run({ clusterId, atMs }).changes === 1,
     claimReap: (clusterId, warnedAtMs, toState, atMs) =>
       sql.claimReap.run({ clusterId, warnedAtMs, toState, atMs }).changes === 1,
+    displayName: (userId) => sql.displayName.get(userId)?.name ?? null,
+    recordReap: (row) => void sql.recordReap.run(row),
+    listReapsBetween: (fromMs, toMs) => sql.listReaps.all(fromMs, toMs),
     getJobWatch: (jobId) => sql.getJob.get(jobId) ?? null,
     putJobWatch: (row) => void sql.putJob.run(row),
     addBudgetEvent: (row) => sql.addBudgetEvent.run(row).changes === 1,

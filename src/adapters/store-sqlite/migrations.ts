@@ -187,6 +187,17 @@ export const MIGRATIONS: readonly Migration[] = [
         stuck_asked_at_ms INTEGER
       );
 
+      -- What the reaper stopped or deleted, for "idle hours reaped and the money that saved".
+      CREATE TABLE reaps (
+        id           INTEGER PRIMARY KEY,
+        cluster_id   TEXT NOT NULL REFERENCES clusters (id),
+        at_ms        INTEGER NOT NULL,
+        action       TEXT NOT NULL,
+        node_count   INTEGER NOT NULL,
+        usd_per_hour REAL NOT NULL
+      );
+      CREATE INDEX reaps_time ON reaps (at_ms);
+
       -- Budget warnings already given (one per channel, month and threshold) and admin
       -- approvals to go over budget.
       CREATE TABLE budget_events (

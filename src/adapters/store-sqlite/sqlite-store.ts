@@ -19,7 +19,7 @@ import type {
   UsageCostRow,
   UsageRow,
 } from '../../ports/store.ts';
-import type { IdleStore, IdleWatchRow, JobWatchRow } from '../../ports/idle-store.ts';
+import type { IdleStore, IdleWatchRow, JobWatchRow, ReapRow } from '../../ports/idle-store.ts';
 import { sqliteIdleStore } from './idle-watch.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 import { toClusterRow, toFlag, toJobRow, toNodeRow } from './rows.ts';
@@ -92,6 +92,15 @@ export class SqliteStore implements Store {
     // The live-cluster cache must not keep the row from before the claim.
     this.#liveClusters.clear();
     return this.#idle.claimReap(clusterId, warnedAtMs, toState, atMs);
+  }
+  displayName(userId: string): string | null {
+    return this.#idle.displayName(userId);
+  }
+  recordReap(row: ReapRow): void {
+    this.#idle.recordReap(row);
+  }
+  listReapsBetween(fromMs: number, toMs: number): ReapRow[] {
+    return this.#idle.listReapsBetween(fromMs, toMs);
   }
   getJobWatch(jobId: number): JobWatchRow | null {
     return this.#idle.getJobWatch(jobId);

@@ -29,6 +29,7 @@ const ACTIONS: Record<Button['action'], true> = {
   'cluster-down': true,
   'cluster-keep': true,
   'job-cancel': true,
+  'budget-approve': true,
 };
 
 const FENCE = '```';

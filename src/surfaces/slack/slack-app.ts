@@ -23,7 +23,7 @@ const EVENTS_PATH = '/slack/events';
 
 /** How long a command may take to answer in the acknowledgement itself (Slack allows 3 s). */
 const ANSWER_IN_ACK_WITHIN_MS = 1000;
-const ACTION_IDS = /^(cluster-down|cluster-keep|job-cancel)(:\d+)?$/;
+const ACTION_IDS = /^(cluster-down|cluster-keep|job-cancel|budget-approve)(:\d+)?$/;
 
 export interface SlackSurfaceOptions {
   transport:
