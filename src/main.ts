@@ -139,6 +139,7 @@ async function runSlackMode(
     store: app.store,
     clock,
     logger,
+    idlePolicy: config.reaper.schedule === null ? null : config.reaper,
   });
   app.recover();
   const server = await slack.start();

@@ -22,6 +22,8 @@ import {
   nodeTable,
 } from './messages.ts';
 import type { Budgets } from './budgets.ts';
+import { costLine, idleLine } from './cluster-cost.ts';
+import type { IdlePolicy } from '../domain/idle.ts';
 import type { ReadyCheck } from './ready-check.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
@@ -46,6 +48,8 @@ export interface ClusterServiceDeps {
    * or absent when turned off (MPIBOX_READY_CHECK=false, for images without MPI).
    */
   readyCheck?: ReadyCheck | null;
+  /** The reaper's rule, for the card's idle clock; absent: no reaper. */
+  idlePolicy?: IdlePolicy;
   /** Estimates and budgets said (and enforced) before `up` creates anything; absent: none. */
   budgets?: Pick<Budgets, 'beforeUp'>;
   /** Called before a cluster is deleted, to end its jobs (they are recorded as cancelled). */
@@ -218,7 +222,7 @@ export class ClusterService {
     const key = `${cluster.id} ${cluster.updatedAtMs} ${formatDuration(now - cluster.createdAtMs)}`;
     if (this.#statusCache?.key === key) return this.#statusCache.reply;
     const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
-    const card = clusterCard(cluster, info, now);
+    const card = clusterCard(cluster, info, now, this.#money(cluster, now));
     const nodes = this.#deps.store.listNodes(cluster.id);
     if (nodes.length > 0) card.blocks.splice(2, 0, { kind: 'code', text: nodeTable(nodes) });
     const reply: Reply = { visibility: 'ephemeral', message: card };
@@ -607,7 +611,12 @@ export class ClusterService {
       try {
         const ref = await this.#deps.chat.post(
           cluster.channelId,
-          clusterCard(this.#get(cluster.id), null, this.#deps.clock.nowInMs()),
+          clusterCard(
+            this.#get(cluster.id),
+            null,
+            this.#deps.clock.nowInMs(),
+            this.#money(this.#get(cluster.id), this.#deps.clock.nowInMs()),
+          ),
         );
         this.#update(cluster.id, { cardChannelId: ref.channelId, cardMessageId: ref.messageId });
       } catch (error) {
@@ -648,7 +657,12 @@ export class ClusterService {
         const info = cluster.state === 'ready' ? await this.#connectionInfo(cluster) : null;
         await this.#deps.chat.update(
           { channelId: cluster.cardChannelId, messageId: cluster.cardMessageId },
-          clusterCard(cluster, info, this.#deps.clock.nowInMs()),
+          clusterCard(
+            cluster,
+            info,
+            this.#deps.clock.nowInMs(),
+            this.#money(cluster, this.#deps.clock.nowInMs()),
+          ),
         );
       } catch (error) {
         this.#deps.logger.warn('cluster card update failed', { clusterId, error });
@@ -668,6 +682,14 @@ export class ClusterService {
     this.#infoCache.set(cluster.id, { updatedAtMs: cluster.updatedAtMs, info });
     if (this.#infoCache.size > 1000) this.#infoCache.delete(this.#infoCache.keys().next().value as string);
     return info;
+  }
+
+  /** The card's cost and idle lines. */
+  #money(cluster: ClusterRow, nowInMs: number): { cost: string | null; idle: string | null } {
+    return {
+      cost: costLine(this.#deps.store, cluster, nowInMs),
+      idle: idleLine(this.#deps.store, cluster, this.#deps.idlePolicy ?? null, nowInMs),
+    };
   }
 
   #resolve(actor: Actor, name: string | null): Promise<ClusterRow> {

@@ -1,4 +1,5 @@
-import { costBetween, type CostTotal } from '../domain/cost.ts';
+import { costBetween, formatUsd, jobCost, type CostTotal } from '../domain/cost.ts';
+import { formatDuration } from '../domain/policy.ts';
 import { periodAround } from '../domain/time-zone.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterRow, Store, UsageCostRow } from '../ports/store.ts';
@@ -45,6 +46,29 @@ export class CostService {
   /** The price per node-hour of a cluster's size now; null when unknown. */
   nodeHourly(cluster: Pick<ClusterRow, 'size' | 'spot'>): number | null {
     return this.#deps.pricing.nodeHourly(cluster.size, cluster.spot)?.usdPerHour ?? null;
+  }
+
+  /**
+   * A finished job's share, for its thread: its cluster's nodes × its run time × the node price
+   * in force (`2 h 10 min on 8 × Standard_HB120rs_v3: $62.40`). Null when it never ran or no
+   * price is known.
+   */
+  jobLine(job: { clusterId: string; startedAtMs: number | null; endedAtMs: number | null }): string | null {
+    if (job.startedAtMs === null || job.endedAtMs === null) return null;
+    const cluster = this.#deps.store.getCluster(job.clusterId);
+    if (!cluster) return null;
+    const priced = this.#deps.store
+      .listUsage(job.clusterId)
+      .filter((row) => row.usdPerHour !== null && row.startedAtMs <= job.endedAtMs!);
+    const usdPerNodeHour = priced.at(-1)?.usdPerHour ?? this.nodeHourly(cluster);
+    if (usdPerNodeHour === null) return null;
+    const nodes = Math.max(
+      1,
+      priced.filter((row) => row.stoppedAtMs === null || row.stoppedAtMs > job.startedAtMs!).length ||
+        cluster.nodeCount,
+    );
+    const usd = jobCost({ nodes, startedAtMs: job.startedAtMs, endedAtMs: job.endedAtMs, usdPerNodeHour });
+    return `${formatDuration(job.endedAtMs - job.startedAtMs)} on ${nodes} × ${cluster.size}${cluster.spot ? ' (spot)' : ''}: ${formatUsd(usd)}`;
   }
 
   /** Bounds of the period around now (or `atMs`). */

@@ -1,6 +1,8 @@
 import { formatDuration } from '../domain/policy.ts';
 import type { Block, Message } from '../ports/chat.ts';
 import type { Store } from '../ports/store.ts';
+import type { IdlePolicy } from '../domain/idle.ts';
+import { costLine, idleLine } from './cluster-cost.ts';
 import { downButton } from './messages.ts';
 
 /**
@@ -12,6 +14,8 @@ export function homeMessage(
   userId: string,
   nowInMs: number,
   notice: string | null = null,
+  /** The reaper's rule (for each cluster's idle countdown); null when the reaper is off. */
+  idlePolicy: IdlePolicy | null = null,
 ): Message {
   const clusters = store.listLiveClusters().filter((cluster) => cluster.ownerId === userId);
   const jobs = store.listJobsByState(['queued', 'running']).filter((job) => job.userId === userId);
@@ -21,9 +25,11 @@ export function homeMessage(
   if (clusters.length === 0)
     blocks.push({ kind: 'text', text: 'None. Create one in a channel with `/mpi up <nodes> [name]`.' });
   for (const cluster of clusters.slice(0, 20)) {
+    const cost = costLine(store, cluster, nowInMs);
+    const idle = idleLine(store, cluster, idlePolicy, nowInMs);
     blocks.push({
       kind: 'text',
-      text: `*${cluster.name}* in <#${cluster.channelId}>: ${cluster.state}, ${cluster.nodeCount} × ${cluster.size}, age ${formatDuration(nowInMs - cluster.createdAtMs)}`,
+      text: `*${cluster.name}* in <#${cluster.channelId}>: ${cluster.state}, ${cluster.nodeCount} × ${cluster.size}, age ${formatDuration(nowInMs - cluster.createdAtMs)}${cost ? `; ${cost}` : ''}${idle ? `; ${idle}` : ''}`,
     });
     if (cluster.state === 'ready') blocks.push({ kind: 'actions', buttons: [downButton(cluster)] });
   }

@@ -13,7 +13,11 @@ function threadText(h: ReturnType<typeof makeHarness>): string {
   const replies = h.chat.calls
     .filter((call) => call.method === 'reply')
     .map((call) => call.ref?.messageId ?? '');
-  return replies.map((id) => h.chat.latest.get(id)?.text ?? '').join('');
+  // The log lines only: the cost note at the end is checked on its own.
+  return replies
+    .map((id) => h.chat.latest.get(id)?.text ?? '')
+    .filter((text) => !/^Job #\d+ ran /.test(text))
+    .join('');
 }
 
 describe('JobService', () => {
@@ -38,6 +42,10 @@ describe('JobService', () => {
     expect(job?.exitCode).toBe(0);
     expect(job?.logBytes).toBe(14);
     expect(threadText(h)).toBe('step 1\nstep 2\n');
+    // Its share of the cluster's cost, in its thread: 2 nodes × its run time × $3.60.
+    expect(h.chat.calls.filter((call) => call.method === 'reply').at(-1)?.message?.text).toMatch(
+      /^Job #1 ran \d+ s on 2 × local: (<\$0\.01|\$\d+\.\d\d)\.$/,
+    );
     expect(h.chat.files).toEqual([
       expect.objectContaining({ name: 'job-1.log', content: 'step 1\nstep 2\n' }),
     ]);

@@ -58,6 +58,8 @@ export interface JobServiceDeps {
   /** A job's end is published here (the reaper, the log archive and metrics listen). */
   events: DomainEvents;
   limits: JobLimits;
+  /** A finished job's cost line for its thread (`2 h 10 min on 8 × …: $62.40`); null: unpriced. */
+  jobCost?: (job: JobRow) => string | null;
 }
 
 /**
@@ -632,6 +634,15 @@ export class JobService {
     this.#schedule(job.clusterId);
     await thread?.finish();
     await this.#updateCard(jobId);
+    const costed = this.#deps.jobCost?.(this.#job(jobId)) ?? null;
+    const costParent = this.#parentRef(job);
+    if (costed && costParent) {
+      await this.#deps.pacer.submit(job.channelId, `cost-${jobId}`, async () => {
+        await chat
+          .post(costParent.channelId, message(`Job #${jobId} ran ${costed}.`), costParent)
+          .catch((error: unknown) => this.#deps.logger.warn('job cost note failed', { jobId, error }));
+      });
+    }
     const parent = this.#parentRef(job);
     if (parent && logs.size(jobId) > 0) {
       await this.#deps.pacer.submit(job.channelId, `attach-${jobId}`, () =>

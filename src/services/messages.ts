@@ -38,19 +38,25 @@ export function connectionBlocks(info: ClusterInfo): Block[] {
 }
 
 /** The cluster card: posted once in the channel, then updated in place. */
-export function clusterCard(cluster: ClusterRow, info: ClusterInfo | null, nowInMs: number): Message {
+export function clusterCard(
+  cluster: ClusterRow,
+  info: ClusterInfo | null,
+  nowInMs: number,
+  /** Its cost (`$7.20/h, $3.10 so far`) and idle clock, when known. */
+  money: { cost: string | null; idle: string | null } = { cost: null, idle: null },
+): Message {
   const headline = cardHeadline(cluster);
+  const fields: [string, string][] = [
+    ['State', cluster.state],
+    ['Nodes', `${cluster.nodeCount} × ${cluster.size}${cluster.spot ? ' (spot)' : ''}`],
+    ['Owner', `<@${cluster.ownerId}>`],
+    ['Age', formatDuration(nowInMs - cluster.createdAtMs)],
+  ];
+  if (money.cost) fields.push(['Cost', money.cost]);
+  if (money.idle) fields.push(['Idle', money.idle]);
   const blocks: Block[] = [
     { kind: 'header', text: headline },
-    {
-      kind: 'fields',
-      fields: [
-        ['State', cluster.state],
-        ['Nodes', `${cluster.nodeCount} × ${cluster.size}${cluster.spot ? ' (spot)' : ''}`],
-        ['Owner', `<@${cluster.ownerId}>`],
-        ['Age', formatDuration(nowInMs - cluster.createdAtMs)],
-      ],
-    },
+    { kind: 'fields', fields },
   ];
   if (cluster.lastError) blocks.push({ kind: 'text', text: `Problem: ${cluster.lastError}` });
   // While creating or resizing: that the check runs; once ready: what it measured.

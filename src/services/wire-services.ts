@@ -90,6 +90,7 @@ export function wireServices(deps: ServiceDeps) {
     jobTracker,
     events,
     limits: { ...deps.jobLimits, adminIds: limits.adminIds },
+    jobCost: (job) => costs.jobLine(job),
   });
   const clusters = new ClusterService({
     store,
@@ -103,6 +104,7 @@ export function wireServices(deps: ServiceDeps) {
     events,
     readyCheck: deps.readyCheck ?? null,
     budgets,
+    ...(deps.reaperPolicy ? { idlePolicy: deps.reaperPolicy } : {}),
     beforeDelete: (clusterId) => jobs.stopAllOnCluster(clusterId, 'cancelled: its cluster was deleted'),
     afterReady: (clusterId) => jobs.resume(clusterId),
   });

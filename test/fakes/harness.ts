@@ -53,6 +53,8 @@ export function makeHarness(
     adminChannelId?: string | null;
     /** The MPI check before "ready"; none by default. */
     readyCheck?: ReadyCheck;
+    /** Monthly budgets in USD by channel. */
+    budgets?: Record<string, number>;
     /** Turns the idle reaper on with these settings. */
     reaperPolicy?: ReaperPolicy;
   } = {},
@@ -92,6 +94,7 @@ export function makeHarness(
       adminChannelId: options.adminChannelId === undefined ? 'CADMIN' : options.adminChannelId,
       readyCheck: options.readyCheck ?? null,
       pricing: HARNESS_PRICING,
+      budgets: options.budgets ?? {},
       ...(options.reaperPolicy ? { reaperPolicy: options.reaperPolicy } : {}),
       reports: {
         timeZone: 'UTC',
@@ -114,6 +117,7 @@ export function makeHarness(
     reaper,
     costs,
     costReports,
+    budgets,
   } = services;
   /** Every domain event of the first service graph, in order. */
   const published: DomainEvent[] = [];
@@ -172,6 +176,7 @@ export function makeHarness(
     reaper,
     costs,
     costReports,
+    budgets,
     dispatcher,
     published,
     actor,

@@ -15,6 +15,7 @@ import type { Store } from '../../ports/store.ts';
 import type { Reply } from '../../services/actor.ts';
 import type { Dispatcher } from '../../services/dispatcher.ts';
 import { homeMessage } from '../../services/home.ts';
+import type { IdlePolicy } from '../../domain/idle.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
 import { judgeRequest } from './request-shape.ts';
 import { startSlackHttpServer } from './slack-http-server.ts';
@@ -43,6 +44,8 @@ export interface SlackSurfaceOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** The reaper's rule, for App Home's idle countdowns; null or absent when the reaper is off. */
+  idlePolicy?: IdlePolicy | null;
 }
 
 /**
@@ -120,7 +123,9 @@ export function createSlackApp(options: SlackSurfaceOptions) {
   });
 
   async function publishHome(client: WebClient, userId: string, notice: string | null): Promise<void> {
-    const view = toSlackMessage(homeMessage(store, userId, clock.nowInMs(), notice));
+    const view = toSlackMessage(
+      homeMessage(store, userId, clock.nowInMs(), notice, options.idlePolicy ?? null),
+    );
     await client.views.publish({ user_id: userId, view: { type: 'home', blocks: view.blocks } });
   }
 
