@@ -57,7 +57,9 @@ describe('CostService and cost reports', () => {
     expect(reply.message.text).toMatch(
       /^Cost today in this channel: \$21\.6\d for 6\.0 node-hours \(yesterday: \$0\.00\)/,
     );
-    expect(text).toMatch(/<@UALICE> {2}\$14\.4\d {2}\(4\.0 node-h\)\\n<@UBOB> {2}\$7\.2\d {2}\(2\.0 node-h\)/);
+    expect(text).toMatch(
+      /<@UALICE> {2}\$14\.4\d {2}\(4\.0 node-h\)\\n<@UBOB> {2}\$7\.2\d {2}\(2\.0 node-h\)/,
+    );
     expect(text).toMatch(/alpha {2}2 × local {2}\$14\.4\d/);
   });
 
