@@ -158,11 +158,22 @@ describe('JobService', () => {
     const h = makeHarness();
     await h.run('UALICE', '/mpi up 1 demo');
 
-    await h.run('UALICE', '/mpi run --timeout 1s -- sleep 100');
+    await h.run('UALICE', '/mpi run --timeout 10m -- sleep 100000');
+    await h.until(() => h.store.getJob(1)?.state === 'running', 'job running');
+    const started = h.store.getJob(1)!.startedAtMs!;
+    h.clock.advance(started + 9 * 60_000 - h.clock.nowInMs());
+    await h.settle();
+    const before = h.store.getJob(1)!.state;
+    h.clock.advance(60_000); // the fake clock fires the timer: no real waiting
     await h.jobTracker.idle();
     await h.settle();
 
-    expect(h.store.getJob(1)).toMatchObject({ state: 'cancelled', note: 'timed out after 1 s (--timeout)' });
+    expect(before).toBe('running');
+    expect(h.store.getJob(1)).toMatchObject({
+      state: 'cancelled',
+      note: 'timed out after 10 min (--timeout)',
+    });
+    expect(h.clock.pendingTimers).toBe(0);
   });
 
   it('runs a job as the provider’s job user when the bot logs in as an admin (Azure)', async () => {

@@ -401,7 +401,7 @@ export class JobService {
         }
       }
     } finally {
-      for (const timer of timers) clearTimeout(timer);
+      timers.abort();
       thread?.endBytes();
       logs.close(jobId);
     }
@@ -476,24 +476,30 @@ export class JobService {
     }
   }
 
-  /** Timeout and elapsed-time refresh, measured from the job's recorded start. */
-  #startTimers(job: JobRow): NodeJS.Timeout[] {
-    const { clock, limits } = this.#deps;
-    const timers: NodeJS.Timeout[] = [];
+  /**
+   * Timeout and elapsed-time refresh, measured from the job's recorded start, on the Clock
+   * (a fake clock fires them in tests). Aborting the returned controller ends both.
+   */
+  #startTimers(job: JobRow): AbortController {
+    const { clock, limits, logger } = this.#deps;
+    const timers = new AbortController();
+    const ignoreAbort = (error: unknown) => {
+      if (!timers.signal.aborted) logger.warn('job timer failed', { jobId: job.id, error });
+    };
     if (job.timeoutInMs !== null && job.startedAtMs !== null) {
-      const remaining = Math.max(0, job.startedAtMs + job.timeoutInMs - clock.nowInMs());
       const minutes = Math.round(job.timeoutInMs / 60_000);
       const limit = minutes >= 1 ? `${minutes} min` : `${Math.round(job.timeoutInMs / 1000)} s`;
-      timers.push(
-        setTimeout(() => {
-          void this.#stop(job.id, `timed out after ${limit} (--timeout)`).catch((error: unknown) =>
-            this.#deps.logger.warn('timeout cancel failed', { jobId: job.id, error }),
-          );
-        }, remaining),
-      );
+      clock
+        .at(job.startedAtMs + job.timeoutInMs, timers.signal)
+        .then(() => this.#stop(job.id, `timed out after ${limit} (--timeout)`))
+        .catch(ignoreAbort);
     }
-    const refresh = setInterval(() => void this.#updateCard(job.id), limits.cardRefreshInMs);
-    timers.push(refresh);
+    void (async () => {
+      for (let next = clock.nowInMs() + limits.cardRefreshInMs; ; next += limits.cardRefreshInMs) {
+        await clock.at(next, timers.signal);
+        void this.#updateCard(job.id);
+      }
+    })().catch(ignoreAbort);
     return timers;
   }
 

@@ -12,13 +12,43 @@ export class FakeClock implements Clock {
     return this.#now;
   }
 
+  /** Timers waiting for a time (`at`), fired as the clock passes them. */
+  readonly #waiters = new Set<{ atMs: number; resolve: () => void }>();
+
   advance(durationInMs: number): void {
     this.#now += durationInMs;
+    for (const waiter of [...this.#waiters].sort((a, b) => a.atMs - b.atMs)) {
+      if (waiter.atMs > this.#now) continue;
+      this.#waiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 
   async sleep(delayInMs: number, abortSignal?: AbortSignal): Promise<void> {
     abortSignal?.throwIfAborted();
-    this.#now += delayInMs;
+    this.advance(delayInMs);
     await Promise.resolve();
+  }
+
+  at(atMs: number, abortSignal?: AbortSignal): Promise<void> {
+    abortSignal?.throwIfAborted();
+    if (atMs <= this.#now) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = { atMs, resolve };
+      this.#waiters.add(waiter);
+      abortSignal?.addEventListener(
+        'abort',
+        () => {
+          this.#waiters.delete(waiter);
+          reject(abortSignal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Timers still waiting (for tests that check nothing is left behind). */
+  get pendingTimers(): number {
+    return this.#waiters.size;
   }
 }
