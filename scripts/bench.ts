@@ -6,8 +6,10 @@
 import { benchAckLatency } from './bench/ack-latency.ts';
 import { benchAzureRequests } from './bench/azure-requests.ts';
 import { benchJobLog } from './bench/job-log.ts';
+import { benchReaperTrace } from './bench/reaper-trace.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'job-log') await benchJobLog();
 if (which === 'all' || which === 'ack-latency') await benchAckLatency();
 if (which === 'all' || which === 'azure-requests') await benchAzureRequests();
+if (which === 'all' || which === 'reaper-trace') await benchReaperTrace();

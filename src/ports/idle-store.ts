@@ -19,7 +19,8 @@ export interface IdleStore {
 
   /**
    * Moves a ready cluster to `toState` when the warning posted at `warnedAtMs` is still the
-   * outstanding one and it has no unfinished job, in one statement; false otherwise.
+   * outstanding one and it has no unfinished job, and ends that warning, atomically; false
+   * otherwise.
    */
   claimReap(clusterId: string, warnedAtMs: number, toState: 'stopping' | 'deleting', atMs: number): boolean;
 

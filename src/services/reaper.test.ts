@@ -190,6 +190,11 @@ describe('Reaper', () => {
     const reply = await h.run('UALICE', '/mpi up 2 demo');
     await h.settle();
 
+    await at(43); // a tick after the start: the warning acted on must not be "withdrawn" over the notice
+    const warningId = h.chat.calls.find((call) => call.message?.text.includes('has been idle'))!.ref!
+      .messageId;
+
+    expect(h.chat.latest.get(warningId)?.text).toMatch(/^Stopped \(deallocated\) `demo`/);
     expect(reply.message.text).toMatch(/^Starting `demo` again: 2 × local/);
     expect(state()).toBe('ready');
     const usage = h.store.listUsage(id);

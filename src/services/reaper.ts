@@ -251,6 +251,7 @@ export class Reaper {
       return; // in use after all (the next tick withdraws the warning), or unknown
     }
     const usdPerHour = costs.clusterHourly(cluster.id);
+    const watch = store.getIdleWatch(cluster.id); // where the warning is: the claim ends it
     if (!clusters.reap(cluster.id, warnedAtMs, policy.action)) return; // someone else acted, or a job came
     logger.info('reaped an idle cluster', { clusterId: cluster.id, action: policy.action, idleForMs });
     store.recordReap({
@@ -267,7 +268,6 @@ export class Reaper {
       usdPerHour,
       totalUsd: costs.clusterTotal(cluster.id).usd,
     });
-    const watch = store.getIdleWatch(cluster.id);
     await this.#replace(cluster.channelId, watch, notice);
     await this.#post(cluster.channelId, notice, cardOf(cluster));
   }

@@ -30,6 +30,8 @@ export async function startSlackBot(
   name: string,
   offset: number,
   fakeOptions: Parameters<typeof startFakeSlack>[0] = {},
+  /** More settings for the bot (reaper timings, say). */
+  extraEnv: Record<string, string> = {},
 ) {
   const fake = await startFakeSlack(fakeOptions);
   const dataDir = makeTempDir(`mpibox-slack-${name}`);
@@ -43,6 +45,7 @@ export async function startSlackBot(
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: fake.apiUrl,
     MPIBOX_HTTP_PORT: String(port),
+    ...extraEnv,
   });
   for (let round = 0; round < 200 && !/mpibox started/.test(bot.stderr); round += 1) {
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -155,3 +155,13 @@ export function teamTrace(seed = 20_261_130, users: readonly string[] = USERS): 
   events.sort((a, b) => a.atMinute - b.atMinute || ORDER[a.kind] - ORDER[b.kind]);
   return { seed, lengthInMinutes: 7 * MINUTES_PER_DAY, users, clusters, events };
 }
+
+/** Minutes at which the trace uses each cluster (a job or a session starts), ascending. */
+export function usesByCluster(trace: TeamTrace): Map<string, number[]> {
+  const uses = new Map<string, number[]>();
+  for (const event of trace.events) {
+    if (event.kind !== 'job' && event.kind !== 'session-start') continue;
+    uses.set(event.cluster, [...(uses.get(event.cluster) ?? []), event.atMinute]);
+  }
+  return uses;
+}

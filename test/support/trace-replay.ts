@@ -3,9 +3,10 @@ import { COST_ENV_SHAPE, pickCost } from '../../src/config/cost-config.ts';
 import type { ClusterState } from '../../src/domain/cluster.ts';
 import { costBetween } from '../../src/domain/cost.ts';
 import type { ReapRow } from '../../src/ports/idle-store.ts';
+import type { UsageRow } from '../../src/ports/store.ts';
 import { REAPER_ACTOR, type ReaperPolicy } from '../../src/services/reaper.ts';
 import { makeHarness } from '../fakes/harness.ts';
-import type { TeamTrace, TraceEvent } from './team-trace.ts';
+import { usesByCluster, type TeamTrace, type TraceEvent } from './team-trace.ts';
 
 const MINUTE_IN_MS = 60_000;
 const HOUR_IN_MS = 3_600_000;
@@ -48,7 +49,7 @@ export interface ReplayResult {
   endMs: number;
   timelines: Map<string, ClusterTimeline>;
   /** Sessions as the replay opened and closed them (fake-clock ms; null: still open at the end). */
-  sessions: { cluster: string; fromMs: number; toMs: number | null }[];
+  sessions: { cluster: string; session: string; fromMs: number; toMs: number | null }[];
   /** Jobs as the store recorded them. */
   jobs: { cluster: string; jobId: number; submittedAtMs: number; endedAtMs: number | null }[];
   reaps: (ReapRow & { cluster: string })[];
@@ -62,8 +63,8 @@ export interface ReplayResult {
   idleNodeHours: number;
   idleUsd: number;
   episodes: IdleEpisode[];
-  /** How far past a minute's start the fake clock got (the chat pacer's sleeps). */
-  maxDriftInMs: number;
+  /** WARN and ERROR log lines of the bot (messages only). */
+  problems: string[];
 }
 
 /**
@@ -92,7 +93,8 @@ export async function replayTrace(trace: TeamTrace, policy: ReaperPolicy | null)
     });
   const byMinute = new Map<number, TraceEvent[]>();
   for (const event of trace.events) {
-    if (event.atMinute < length) byMinute.set(event.atMinute, [...(byMinute.get(event.atMinute) ?? []), event]);
+    if (event.atMinute < length)
+      byMinute.set(event.atMinute, [...(byMinute.get(event.atMinute) ?? []), event]);
   }
   const nextUses = usesByCluster(trace);
   const ids = new Map<string, string>();
@@ -104,7 +106,6 @@ export async function replayTrace(trace: TeamTrace, policy: ReaperPolicy | null)
   const keeps: ReplayResult['keeps'] = [];
   const handledWarnings = new Set<string>();
   let restarts = 0;
-  let maxDriftInMs = 0;
 
   const waitUntil = async (check: () => boolean, what: string) => {
     for (let round = 0; round < 10_000; round += 1) {
@@ -156,12 +157,17 @@ export async function replayTrace(trace: TeamTrace, policy: ReaperPolicy | null)
       case 'session-start': {
         await ensureReady(event);
         open.get(event.cluster)!.sessions.add(event.session);
-        sessions.push({ cluster: event.cluster, fromMs: h.clock.nowInMs(), toMs: null });
+        sessions.push({
+          cluster: event.cluster,
+          session: event.session,
+          fromMs: h.clock.nowInMs(),
+          toMs: null,
+        });
         return report(event.cluster, minute);
       }
       case 'session-end': {
         open.get(event.cluster)!.sessions.delete(event.session);
-        const started = sessions.findLast((session) => session.cluster === event.cluster && session.toMs === null);
+        const started = sessions.find((session) => session.session === event.session);
         if (started) started.toMs = h.clock.nowInMs();
         return report(event.cluster, minute);
       }
@@ -197,12 +203,9 @@ export async function replayTrace(trace: TeamTrace, policy: ReaperPolicy | null)
     }
     for (const event of byMinute.get(minute) ?? []) await apply(event, minute);
     for (const [name, now] of open) if (now.jobs.size > 0) report(name, minute);
-    if (h.reaper) {
-      await h.reaper.runOnce();
-      await h.settle();
-      await keepIfComingBack(minute);
-    } else if (jobEnds.has(minute)) await h.settle();
-    maxDriftInMs = Math.max(maxDriftInMs, h.clock.nowInMs() - startOfMinute);
+    await h.reaper?.runOnce();
+    await h.settle(); // card refreshes and other timers the clock fired this minute, too
+    if (h.reaper) await keepIfComingBack(minute);
     for (const [name, now] of open) {
       const timeline = timelines.get(name)!;
       timeline.busy[minute] = now.sessions.size > 0 || now.jobs.size > 0 ? 1 : 0;
@@ -244,24 +247,16 @@ export async function replayTrace(trace: TeamTrace, policy: ReaperPolicy | null)
     idleNodeHours: episodes.reduce((sum, episode) => sum + episode.nodeHours, 0),
     idleUsd: episodes.reduce((sum, episode) => sum + episode.usd, 0),
     episodes,
-    maxDriftInMs,
+    problems: h.logger.lines
+      .filter((line) => line.level === 'warn' || line.level === 'error')
+      .map((line) => line.message),
   };
-}
-
-/** Minutes at which the trace uses each cluster (a job or a session starts), ascending. */
-function usesByCluster(trace: TeamTrace): Map<string, number[]> {
-  const uses = new Map<string, number[]>();
-  for (const event of trace.events) {
-    if (event.kind !== 'job' && event.kind !== 'session-start') continue;
-    uses.set(event.cluster, [...(uses.get(event.cluster) ?? []), event.atMinute]);
-  }
-  return uses;
 }
 
 /** The idle episodes of one cluster, each billed at its usage price from when it went idle to when it stopped being so. */
 function idleEpisodes(
   timeline: ClusterTimeline,
-  usage: readonly { startedAtMs: number; stoppedAtMs: number | null; usdPerHour: number | null }[],
+  usage: readonly UsageRow[],
   keeps: ReplayResult['keeps'],
 ): IdleEpisode[] {
   const episodes: IdleEpisode[] = [];
@@ -284,7 +279,9 @@ function idleEpisodes(
         .filter((at): at is number => at !== null && at >= fromMs && at < toMs + MINUTE_IN_MS);
       if (stops.length > 0) toMs = Math.min(...stops);
     }
-    const kept = keeps.filter((keep) => keep.cluster === timeline.name && keep.atMs >= fromMs && keep.atMs < toMs);
+    const kept = keeps.filter(
+      (keep) => keep.cluster === timeline.name && keep.atMs >= fromMs && keep.atMs < toMs,
+    );
     const nodeHours = (timeline.nodes * (toMs - fromMs)) / HOUR_IN_MS;
     episodes.push({
       cluster: timeline.name,

@@ -62,8 +62,15 @@ export function sqliteIdleStore(db: Database): IdleStore {
     claimWarning: (clusterId, atMs) => sql.claimWarning.run({ clusterId, atMs }).changes === 1,
     setWarningMessage: (clusterId, ref) => void sql.setWarningMessage.run({ clusterId, ...ref }),
     clearWarning: (clusterId, atMs) => sql.clearWarning.run({ clusterId, atMs }).changes === 1,
+    // The claim and the end of the warning commit together: a warning acted on is never withdrawn later.
     claimReap: (clusterId, warnedAtMs, toState, atMs) =>
-      sql.claimReap.run({ clusterId, warnedAtMs, toState, atMs }).changes === 1,
+      db
+        .transaction(() => {
+          if (sql.claimReap.run({ clusterId, warnedAtMs, toState, atMs }).changes !== 1) return false;
+          sql.clearWarning.run({ clusterId, atMs: warnedAtMs });
+          return true;
+        })
+        .immediate(),
     displayName: (userId) => sql.displayName.get(userId)?.name ?? null,
     recordReap: (row) => void sql.recordReap.run(row),
     listReapsBetween: (fromMs, toMs) => sql.listReaps.all(fromMs, toMs),
