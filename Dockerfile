@@ -3,6 +3,7 @@ FROM node:22-bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       openssh-client openssh-server openmpi-bin libopenmpi-dev python3 make g++ \
+      fonts-dejavu-core perl-base \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -100,7 +100,10 @@ describe('a job thread across a bot crash (real bot over HTTP, fake Slack)', () 
       const onNode = fs.readFileSync(
         path.join(dataDir, 'clusters', workDir, 'work', 'shared', '.mpibox', 'jobs', '1', 'log'),
       );
+      // The log lines; the job's cost note (its own reply after the log) is checked apart.
+      const costNote = threadOf(job.ts).filter((message) => /^Job #1 ran /.test(message.text));
       const lines = threadOf(job.ts)
+        .filter((message) => !/^Job #1 ran /.test(message.text))
         .flatMap((message) => message.text.split('\n'))
         .filter((line) => line !== '');
       await slash('down demo --yes');
@@ -109,6 +112,9 @@ describe('a job thread across a bot crash (real bot over HTTP, fake Slack)', () 
       await second.exited;
 
       expect(accountFor(lines, EXPECTED)).toBe(LINES);
+      expect(costNote.map((message) => message.text)).toEqual([
+        expect.stringMatching(/^Job #1 ran \d+ s on 1 × local: (<\$0\.01|\$\d+\.\d\d)\.$/),
+      ]);
       expect(lines.filter((line) => line.startsWith('line-')).length).toBeGreaterThan(LINES / 2);
       expect(file.bytes?.equals(onNode)).toBe(true);
     },

@@ -35,7 +35,7 @@ const budgets = z.string().transform((text, context) => {
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([CG][A-Z0-9]{2,}|console)=(\d{1,9}(?:\.\d{1,2})?)$/.exec(item);
+    const match = /^([CG][A-Z0-9]+|console)=(\d{1,9}(?:\.\d{1,2})?)$/.exec(item);
     if (!match || Number(match[2]) <= 0) {
       context.addIssue({
         code: 'custom',
@@ -61,7 +61,7 @@ export const COST_ENV_SHAPE = {
   MPIBOX_REPORT_TZ: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').default('UTC'),
   MPIBOX_REPORT_CHANNEL: z
     .string()
-    .regex(/^[CG][A-Z0-9]{2,}$|^console$/, 'a Slack channel id such as C0123ABC')
+    .regex(/^[CG][A-Z0-9]+$|^console$/, 'a Slack channel id such as C0123ABC')
     .optional(),
   MPIBOX_BUDGETS: budgets.default({}),
   /** The Azure Retail Prices API; `off` keeps to the shipped snapshot (and the cache). */
