@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +170,33 @@ describe.skipIf(!canRun)(
       const node1 = host.machines().find((machine) => machine.sshPort === info.nodes[1]!.port);
       expect(viaPrivateIp.trim()).toBe(node1?.spec.computerName);
     });
+
+    it(
+      'sees a scientist’s terminal session on a node (through sudo as the admin), not the bot’s own commands',
+      { timeout: 60_000 },
+      async () => {
+        const quiet = await provider.activity(CLUSTER, []);
+        const session = spawn(
+          'ssh',
+          ['-tt', ...sshArgs(userKey.privatePath, info.nodes[2]!.port, `${JOB_USER}@127.0.0.1`, 'sleep 30')],
+          { stdio: ['pipe', 'ignore', 'ignore'] },
+        );
+        let seen = await provider.activity(CLUSTER, []);
+        const mine = () => seen.sessions.some((found) => found.user === JOB_USER);
+        for (const deadline = Date.now() + 20_000; !mine() && Date.now() < deadline;) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          seen = await provider.activity(CLUSTER, []);
+        }
+        session.kill('SIGKILL');
+
+        // (Only the job user's: the machine running the tests may have terminals of its own.)
+        expect(quiet.sessions.filter((found) => found.user === JOB_USER)).toEqual([]);
+        // These machines share the host's process table (no PID namespace here), so every node's
+        // probe sees the one session; on Azure each VM has its own /proc.
+        const scientist = seen.sessions.filter((found) => found.user === JOB_USER);
+        expect(scientist.map((found) => found.node)).toContain(info.nodes[2]!.name);
+      },
+    );
 
     it(
       'runs a real MPI ring with 4 ranks on 4 machines through the bot’s job runner',
