@@ -27,6 +27,8 @@ export function explain(error: unknown): string {
         return `\`${f.name}\` cannot shrink to ${f.nodes} node(s) now: ${f.jobs}. Wait for them to end or cancel them (\`/mpi cancel <job>\`), then resize.`;
       if (f.fingerprint)
         return `The key \`${f.fingerprint}\` is already registered${f.mine ? ' to you' : ' by someone else'}.`;
+      if (f.state === 'stopped')
+        return `\`${f.name}\` is stopped (deallocated, disks kept): \`/mpi up <nodes> ${f.name}\` with its node count and size starts it again, then try again.`;
       if (f.state) return `\`${f.name}\` is ${f.state} right now; try again when it is ready.`;
       if (f.name)
         return `The name \`${f.name}\` is taken by a live cluster${f.otherChannel ? ' in another channel' : ''}; pick another name.`;

@@ -187,6 +187,7 @@ describe('Reaper', () => {
     await at(30);
     await at(41);
 
+    const runWhileStopped = await h.run('UALICE', '/mpi run -- ./solver');
     const reply = await h.run('UALICE', '/mpi up 2 demo');
     await h.settle();
 
@@ -195,6 +196,9 @@ describe('Reaper', () => {
       .messageId;
 
     expect(h.chat.latest.get(warningId)?.text).toMatch(/^Stopped \(deallocated\) `demo`/);
+    expect(runWhileStopped.message.text).toBe(
+      '`demo` is stopped (deallocated, disks kept): `/mpi up <nodes> demo` with its node count and size starts it again, then try again.',
+    );
     expect(reply.message.text).toMatch(/^Starting `demo` again: 2 × local/);
     expect(state()).toBe('ready');
     const usage = h.store.listUsage(id);
