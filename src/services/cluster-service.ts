@@ -284,7 +284,7 @@ export class ClusterService {
   }
 
   async #create(clusterId: string): Promise<void> {
-    const { store, provider, limits } = this.#deps;
+    const { store, provider } = this.#deps;
     const cluster = this.#get(clusterId);
     if (cluster.state !== 'creating') return; // deleted (or failed) while this waited its turn
     const requestedAtMs = this.#deps.clock.nowInMs();
@@ -298,14 +298,7 @@ export class ClusterService {
         authorizedKeys: store.listChannelKeys(cluster.channelId).map((key) => key.publicKey),
         labels: { channelId: cluster.channelId, ownerId: cluster.ownerId },
       });
-      // Billing runs from allocation, not from the first SSH answer.
-      this.#publishStarted(clusterId, results, requestedAtMs);
-      throwIfNodesFailed(results);
-      const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
-      this.#recordNodes(clusterId, info);
-      const readyCheck = await this.#checkMpi(clusterId, info);
-      this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
-      this.#deps.afterReady?.(clusterId);
+      await this.#bringUp(clusterId, results, requestedAtMs);
     } catch (error) {
       this.#deps.logger.warn('cluster creation failed', { clusterId, error });
       // Nothing billable may outlive a failed create.
@@ -487,17 +480,10 @@ export class ClusterService {
   }
 
   async #start(clusterId: string): Promise<void> {
-    const { provider, limits } = this.#deps;
+    const { provider } = this.#deps;
     try {
       const requestedAtMs = this.#deps.clock.nowInMs();
-      const results = await provider.start(clusterId);
-      this.#publishStarted(clusterId, results, requestedAtMs);
-      throwIfNodesFailed(results);
-      const info = await provider.waitReady(clusterId, limits.readyTimeoutInMs);
-      this.#recordNodes(clusterId, info);
-      const readyCheck = await this.#checkMpi(clusterId, info);
-      this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
-      this.#deps.afterReady?.(clusterId);
+      await this.#bringUp(clusterId, await provider.start(clusterId), requestedAtMs);
     } catch (error) {
       this.#deps.logger.warn('cluster start failed', { clusterId, error });
       // Whatever started bills: stop it again rather than leave it half up.
@@ -506,6 +492,21 @@ export class ClusterService {
       this.#update(clusterId, { state: 'stopped', lastError: `start failed: ${explain(error)}` });
     }
     await this.#refreshCard(clusterId);
+  }
+
+  /**
+   * After the provider allocated the nodes (create, start): billing from the request, then
+   * SSH, the node records, the MPI check, and ready. Throws on any failed node or check.
+   */
+  async #bringUp(clusterId: string, results: readonly NodeResult[], requestedAtMs: number): Promise<void> {
+    // Billing runs from allocation, not from the first SSH answer.
+    this.#publishStarted(clusterId, results, requestedAtMs);
+    throwIfNodesFailed(results);
+    const info = await this.#deps.provider.waitReady(clusterId, this.#deps.limits.readyTimeoutInMs);
+    this.#recordNodes(clusterId, info);
+    const readyCheck = await this.#checkMpi(clusterId, info);
+    this.#update(clusterId, { state: 'ready', lastError: null, readyCheck });
+    this.#deps.afterReady?.(clusterId);
   }
 
   /** Nodes with an open usage interval (already billing). */
