@@ -10,6 +10,11 @@ import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
 import { runConsole } from './surfaces/console/console-surface.ts';
 
+/** A stop on a signal ends within this, whatever is in flight (Kubernetes waits 30 s, Docker 10 s). */
+const SHUTDOWN_DEADLINE_IN_MS = 9_000;
+/** How long chat calls in flight may take to finish on a stop. */
+const CHAT_GRACE_IN_MS = 3_000;
+
 /** Composition root: config → adapters → services → surface. */
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -68,10 +73,16 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
     user,
     ...providerSummary(config),
   });
-  let stopping = false;
+  // A signal stops taking commands and leaves running jobs on their nodes (the next start
+  // follows them); end of input instead finishes everything in flight, jobs included.
+  let signalled = false;
+  const stopReading = new AbortController();
   const stop = (): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (signalled) process.exit(130);
+    signalled = true;
+    logger.info('mpibox stopping', {});
+    exitWithin(SHUTDOWN_DEADLINE_IN_MS, logger);
+    stopReading.abort();
     process.stdin.destroy();
   };
   process.on('SIGINT', stop);
@@ -84,12 +95,22 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
       dispatcher: app.dispatcher,
       chat,
       write,
+      abortSignal: stopReading.signal,
     });
   } finally {
     await background.stop();
-    await app.idle();
+    if (signalled) await app.checkpoint(CHAT_GRACE_IN_MS);
+    else await app.idle();
     app.close();
   }
+}
+
+/** Exits 0 after `deadlineInMs` if the orderly stop has not finished by then. */
+function exitWithin(deadlineInMs: number, logger: JsonLogger): void {
+  setTimeout(() => {
+    logger.warn('stop took too long; exiting', { deadlineInMs });
+    process.exit(0);
+  }, deadlineInMs).unref();
 }
 
 /**
@@ -156,9 +177,13 @@ async function runSlackMode(
     process.once('SIGTERM', resolve);
   });
   logger.info('mpibox stopping', {});
-  await background.stop();
+  exitWithin(SHUTDOWN_DEADLINE_IN_MS, logger);
+  // No new commands; requests in flight get their answers.
   await server.stop();
+  await background.stop();
+  await app.checkpoint(CHAT_GRACE_IN_MS);
   app.close();
+  logger.info('mpibox stopped', {});
 }
 
 /**

@@ -98,6 +98,31 @@ describe('jobs on a local cluster', () => {
     expect(counterLines(logCopy(dataDir, 1))).toEqual(EXPECTED_COUNT);
   });
 
+  it('stops on SIGTERM mid-job within 10 s with exit 0; the job runs on, and the next start follows it to the end', async () => {
+    const { bot, env, dataDir, workDir } = await botWithCluster('term', 18);
+    const slowCounter = COUNTER.replace('sleep 0.1', 'sleep 0.2');
+
+    bot.send(`/mpi run -n 1 -- ${slowCounter}`);
+    await bot.waitFor(/ {4}line 5\n/, 30_000);
+    const signalledAt = Date.now();
+    bot.child.kill('SIGTERM');
+    const code = await bot.exited;
+    const stopTookMs = Date.now() - signalledAt;
+    const stillRunning = pidsWithEnv('MPIBOX_JOB_ID=1').length;
+    const second = new BotProcess(env);
+    bots.push(second);
+    await second.waitFor(/job #1 on demo: succeeded/, 60_000);
+    const onNode = nodeLog(workDir, 1);
+    second.send('/mpi down demo --yes');
+    await second.end();
+
+    expect(code).toBe(0);
+    expect(stopTookMs).toBeLessThan(10_000);
+    expect(stillRunning).toBeGreaterThan(0);
+    expect(logCopy(dataDir, 1)).toBe(onNode);
+    expect(counterLines(logCopy(dataDir, 1))).toEqual(EXPECTED_COUNT);
+  });
+
   it('survives the node closing the log connection: every line once, in order', async () => {
     const { bot, dataDir, workDir } = await botWithCluster('drop', 7);
 

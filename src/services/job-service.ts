@@ -252,6 +252,16 @@ export class JobService {
    * After a restart: re-attach to running jobs, finish cancelling the ones whose cancel was
    * not confirmed, and start queued ones.
    */
+  /**
+   * Before the bot stops (SIGTERM): records how far every running job's log is, so the next
+   * start resumes there. The jobs themselves keep running on their nodes.
+   */
+  checkpoint(): void {
+    const { store, logs } = this.#deps;
+    for (const job of store.listJobsByState(['running']))
+      store.updateJob(job.id, { logBytes: logs.size(job.id) });
+  }
+
   recoverAll(): void {
     const unfinished = this.#deps.store.listUnfinishedJobs();
     for (const job of unfinished) if (job.state !== 'queued') this.#supervise(job.id);

@@ -180,6 +180,15 @@ export function wireServices(deps: ServiceDeps) {
       clusters.recoverAll();
       jobs.recoverAll();
     },
+    /**
+     * Before a stop that must not wait for jobs (SIGTERM): offsets saved, chat calls given up
+     * to `graceInMs` to finish. Jobs keep running on their nodes; the next start follows them.
+     */
+    async checkpoint(graceInMs: number): Promise<void> {
+      jobs.checkpoint();
+      await Promise.race([pacer.idle(), clock.sleep(graceInMs).catch(() => undefined)]);
+      jobs.checkpoint();
+    },
     /** Finishes in-flight work (cluster operations, running jobs, chat calls). */
     async idle(): Promise<void> {
       await Promise.all([tracker.idle(), jobTracker.idle()]);

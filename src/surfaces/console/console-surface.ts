@@ -12,6 +12,8 @@ export interface ConsoleSurfaceOptions {
   dispatcher: Dispatcher;
   chat: ConsoleChat;
   write: (text: string) => void;
+  /** Stops reading input (a signal): resolves after the command in hand, as at end of input. */
+  abortSignal?: AbortSignal;
 }
 
 /**
@@ -20,7 +22,9 @@ export interface ConsoleSurfaceOptions {
  */
 export async function runConsole(options: ConsoleSurfaceOptions): Promise<void> {
   const lines = readline.createInterface({ input: options.input, terminal: false });
+  options.abortSignal?.addEventListener('abort', () => lines.close(), { once: true });
   for await (const raw of lines) {
+    if (options.abortSignal?.aborted) break;
     // The same trim as every surface's: `raw.trim()` would drop a trailing U+FEFF that the
     // same text over Slack is refused for.
     const line = trimCommandText(raw);
