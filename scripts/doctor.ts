@@ -7,7 +7,6 @@
 import { loadConfig, type Config } from '../src/config/config.ts';
 import { dataDirCheck, formatResults, localToolChecks, runChecks, type Check } from '../src/doctor/checks.ts';
 
-// eslint-disable-next-line no-restricted-properties -- a composition root: it hands the environment to config/.
 const env = process.env;
 const loaded = loadConfig(env, process.cwd());
 const checks: { name: string; run: Check }[] = [

@@ -1,50 +1,128 @@
+import { pino, type Logger as Pino } from 'pino';
 import type { Logger } from '../../ports/logger.ts';
+import { scrubFields } from './secret-scrubber.ts';
+import { jsonEscapedSecrets, prepareSecrets, REDACTED, scrubText } from './secret-text.ts';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
-const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Key names whose values never reach a log line, whatever the caller passes. */
-const SECRET_KEYS = /token|secret|password|private|sas|signature|authorization/i;
+/** Keys of every line; metadata of the same name is written as `meta.<key>` instead. */
+const RESERVED = new Set(['level', 'message', 'time']);
 
-/** One JSON object per line on the given stream (stderr by default, so stdout stays the chat). */
-export class JsonLogger implements Logger {
-  readonly #minimum: number;
-  readonly #write: (line: string) => void;
+/**
+ * Exact paths pino censors itself, a second lock behind the deep scrub of `formatters.log`
+ * (which already censors secret-named keys at any depth, in any case, and secret-looking text).
+ */
+const REDACT_PATHS = [
+  'token',
+  'botToken',
+  'appToken',
+  'signingSecret',
+  'password',
+  'privateKey',
+  'authorization',
+  'connectionString',
+  'accountKey',
+  'cookie',
+  'headers.authorization',
+  'headers.Authorization',
+  'headers.cookie',
+  'request.headers.authorization',
+];
 
-  constructor(level: Level, write: (line: string) => void = (line) => process.stderr.write(line)) {
-    this.#minimum = RANK[level];
-    this.#write = write;
+/** A `Logger` over a pino instance: the message and metadata go through its formatters. */
+class PinoLogger implements Logger {
+  readonly #pino: Pino<never, boolean>;
+
+  constructor(instance: Pino<never, boolean>) {
+    this.#pino = instance;
   }
 
   debug(message: string, meta?: Record<string, unknown>): void {
-    this.#log('debug', message, meta);
+    if (this.#pino.isLevelEnabled('debug')) this.#pino.debug({ message, meta });
   }
   info(message: string, meta?: Record<string, unknown>): void {
-    this.#log('info', message, meta);
+    if (this.#pino.isLevelEnabled('info')) this.#pino.info({ message, meta });
   }
   warn(message: string, meta?: Record<string, unknown>): void {
-    this.#log('warn', message, meta);
+    if (this.#pino.isLevelEnabled('warn')) this.#pino.warn({ message, meta });
   }
   error(message: string, meta?: Record<string, unknown>): void {
-    this.#log('error', message, meta);
+    if (this.#pino.isLevelEnabled('error')) this.#pino.error({ message, meta });
   }
 
-  #log(level: Level, message: string, meta: Record<string, unknown> = {}): void {
-    if (RANK[level] < this.#minimum) return;
-    const line = { time: new Date().toISOString(), level, message, ...redact(meta) };
-    this.#write(`${JSON.stringify(line)}\n`);
+  /** Bindings (scrubbed like metadata) are written on every line, right after `level`. */
+  child(bindings: Record<string, string | number>): Logger {
+    return new PinoLogger(this.#pino.child(bindings));
   }
 }
 
-/** Drops secret-looking fields and private-key text from log metadata. */
-export function redact(meta: Record<string, unknown>): Record<string, unknown> {
-  const clean: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(meta)) {
-    if (SECRET_KEYS.test(key)) clean[key] = '[redacted]';
-    else if (typeof value === 'string' && /PRIVATE KEY|xox[abpr]-|xapp-|[?&]sig=/.test(value))
-      clean[key] = '[redacted]';
-    else if (value instanceof Error) clean[key] = value.message;
-    else clean[key] = value;
+/**
+ * One JSON object per line on the given stream (stderr by default, so stdout stays the chat):
+ * `{"level":"info",…bindings,"message":"…","time":"<ISO>",…metadata}`. No secret reaches a
+ * line: see `scrubFields` and `scrubText`, plus the exact `knownSecrets` (the bot's tokens).
+ */
+export class JsonLogger extends PinoLogger {
+  constructor(
+    level: Level,
+    write: (line: string) => void = (line) => process.stderr.write(line),
+    knownSecrets: readonly string[] = [],
+  ) {
+    super(createPino(level, write, knownSecrets));
   }
-  return clean;
+
+  /** A logger that also replaces these exact values (config tokens, signing secret) anywhere. */
+  static withSecrets(
+    level: Level,
+    knownSecrets: readonly (string | null | undefined)[],
+    write?: (line: string) => void,
+  ): JsonLogger {
+    return new JsonLogger(
+      level,
+      write,
+      knownSecrets.filter((secret): secret is string => typeof secret === 'string'),
+    );
+  }
+}
+
+function createPino(level: Level, write: (line: string) => void, knownSecrets: readonly string[]) {
+  const secrets = prepareSecrets(knownSecrets);
+  const escaped = jsonEscapedSecrets(secrets);
+  const options = { knownSecrets: secrets, withStacks: level === 'debug' };
+  return pino(
+    {
+      level,
+      base: null, // no pid or hostname on every line
+      messageKey: 'message',
+      // The time is written by `formatters.log`, after the message: pino would put it between
+      // `level` and `message`, and readers match `"level":"error","message":"…"`.
+      timestamp: false,
+      // Errors are made safe by `formatters.log`; pino's own `err` serializer would copy every
+      // property of one (an SDK error's request headers) back in.
+      serializers: { err: (value: unknown) => value },
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => scrubFields(bindings, options),
+        log: (object) => {
+          const { message, meta } = object as { message: string; meta?: Record<string, unknown> };
+          return {
+            message: scrubText(message, secrets),
+            time: new Date().toISOString(),
+            ...renameReserved(scrubFields(meta ?? {}, options)),
+          };
+        },
+      },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: {
+        // Last pass over the finished line: a known secret escaped inside a JSON string.
+        streamWrite: (line) => escaped.reduce((clean, secret) => clean.replaceAll(secret, REDACTED), line),
+      },
+    },
+    { write },
+  );
+}
+
+function renameReserved(fields: Record<string, unknown>): Record<string, unknown> {
+  const renamed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) renamed[RESERVED.has(key) ? `meta.${key}` : key] = value;
+  return renamed;
 }
