@@ -51,7 +51,7 @@ function isIpv4Cidr(text: string): boolean {
   return [a, b, c, d].every((part) => part !== undefined && part <= 255) && bits !== undefined && bits <= 32;
 }
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   MPIBOX_DATA_DIR: z.string().min(1).default('./.mpibox'),
   MPIBOX_ADMINS: csv.default([]),
   /** Slack channel id where the reconciler reports orphaned clusters to the admins. */
