@@ -26,6 +26,7 @@ import { openDataDirPriceBook } from './adapters/prices/azure-retail-price-book.
 import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.ts';
 import type { PricedSize } from './ports/price-book.ts';
 import type { Pricing } from './services/cost-service.ts';
+import type { Metrics } from './ports/metrics.ts';
 import { wireServices } from './services/wire-services.ts';
 
 /** Everything but the chat surface, wired from config: shared by main.ts and the benchmarks. */
@@ -38,6 +39,8 @@ export function buildApp(
     logs?: LogStore;
     /** Where orphans are reported; default MPIBOX_ADMIN_CHANNEL (the console passes its own). */
     adminChannelId?: string | null;
+    /** Counts commands and ARM requests; absent: not counted. */
+    metrics?: Metrics;
     /** Where the scheduled cost report goes; default MPIBOX_REPORT_CHANNEL (the console passes its own). */
     reportChannelId?: string | null;
   },
@@ -50,7 +53,13 @@ export function buildApp(
   const knownHostKeys: KnownHostKeys = (host, port) => provider.knownHostKeys(host, port);
   const shell = new Ssh2Shell(botKey.privateKey, knownHostKeys);
   const provider: CloudProvider = config.azure
-    ? buildAzureProvider(config, config.azure, { shell, clock, logger, botPublicKey: botKey.publicKey })
+    ? buildAzureProvider(config, config.azure, {
+        shell,
+        clock,
+        logger,
+        botPublicKey: botKey.publicKey,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      })
     : new LocalProvider({
         root: path.join(config.dataDir, 'clusters'),
         basePort: config.localBasePort,
@@ -111,6 +120,7 @@ export function buildApp(
       chartDir: path.join(config.dataDir, 'reports'),
     },
     budgets: config.budgets,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     readyCheck: config.readyCheck
       ? new MpiReadyCheck({
           shell,
@@ -186,7 +196,7 @@ export async function runEvery(
 function buildAzureProvider(
   config: Config,
   azure: AzureConfig,
-  deps: { shell: Shell; clock: Clock; logger: Logger; botPublicKey: string },
+  deps: { shell: Shell; clock: Clock; logger: Logger; botPublicKey: string; metrics?: Metrics },
 ): AzureProvider {
   const dir = path.join(config.dataDir, 'azure');
   const customData = new ClusterCustomData({
@@ -201,6 +211,7 @@ function buildAzureProvider(
       credential: new DefaultAzureCredential(),
       subscriptionId: azure.subscriptionId,
       endpoint: azure.resourceManagerEndpoint,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
     subscriptionId: azure.subscriptionId,
     location: azure.location,

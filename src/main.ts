@@ -5,6 +5,15 @@ import { JsonLogger } from './adapters/system/json-logger.ts';
 import { acquirePidLock } from './adapters/system/pid-lock.ts';
 import { SystemClock } from './adapters/system/system-clock.ts';
 import { startCron } from './adapters/system/cron-schedules.ts';
+import {
+  cachedCheck,
+  providerReachableCheck,
+  slackAuthCheck,
+  storeWritableCheck,
+} from './adapters/http/health-checks.ts';
+import { startOpsServer, type HealthCheck } from './adapters/http/ops-server.ts';
+import { PromMetrics } from './adapters/metrics/prom-metrics.ts';
+import { withSlackMetrics } from './adapters/metrics/slack-client-metrics.ts';
 import { PRICE_CHECK_INTERVAL_IN_MS, RECONCILE_INTERVAL_IN_MS, buildApp, runEvery } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { ConsoleChat } from './surfaces/console/console-chat.ts';
@@ -58,15 +67,20 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
   const chat = new ConsoleChat(write);
   const clock = new SystemClock();
   // Orphans are printed like any other message of the console.
+  const metrics = new PromMetrics({ logger });
   const app = buildApp(config, {
     chat,
     clock,
     logger,
+    metrics,
     adminChannelId: 'console',
     reportChannelId: config.reports.channelId ?? 'console',
   });
+  metrics.readStateFrom(app.store);
+  metrics.observe(app.events);
   app.recover();
   const background = startBackground(app, config, clock, logger);
+  const ops = await startOps(config, app, metrics, clock, logger, {});
   logger.info('mpibox started', {
     surface: 'console',
     dataDir: config.dataDir,
@@ -98,6 +112,7 @@ async function runConsoleMode(config: Config, logger: JsonLogger, user: string):
       abortSignal: stopReading.signal,
     });
   } finally {
+    await ops?.close();
     await background.stop();
     if (signalled) await app.checkpoint(CHAT_GRACE_IN_MS);
     else await app.idle();
@@ -130,6 +145,7 @@ async function runSlackMode(
   const { createSlackApp } = await import('./surfaces/slack/slack-app.ts');
   const { SlackChat } = await import('./surfaces/slack/slack-chat.ts');
   const clock = new SystemClock();
+  const metrics = new PromMetrics({ logger });
   const clientOptions = {
     ...(surface.apiUrl ? { slackApiUrl: surface.apiUrl } : {}),
     logLevel: LogLevel.ERROR,
@@ -139,15 +155,20 @@ async function runSlackMode(
   const chat = new SlackChat(
     // Cards and answers: a person is waiting (a `run` starts its job once its message is
     // posted), so give up after about five minutes rather than thirty.
-    new WebClient(surface.botToken, {
-      ...clientOptions,
-      retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
-    }),
+    new WebClient(
+      surface.botToken,
+      withSlackMetrics(
+        { ...clientOptions, retryConfig: { ...retryPolicies.fiveRetriesInFiveMinutes } },
+        metrics,
+      ),
+    ),
     // Job logs: keep trying long, nothing may be lost.
-    new WebClient(surface.botToken, clientOptions),
+    new WebClient(surface.botToken, withSlackMetrics({ ...clientOptions }, metrics)),
     logger,
   );
-  const app = buildApp(config, { chat, clock, logger });
+  const app = buildApp(config, { chat, clock, logger, metrics });
+  metrics.readStateFrom(app.store);
+  metrics.observe(app.events);
   const slack = createSlackApp({
     transport:
       surface.kind === 'slack-http'
@@ -160,11 +181,20 @@ async function runSlackMode(
     store: app.store,
     clock,
     logger,
+    metrics,
     idlePolicy: config.reaper.schedule === null ? null : config.reaper,
   });
   app.recover();
   const server = await slack.start();
   const background = startBackground(app, config, clock, logger);
+  // Slack reachable with the bot's token: auth.test on a client of its own that does not retry
+  // (a failing Slack must not keep a probe waiting), at most once a minute.
+  const probeClient = new WebClient(surface.botToken, {
+    ...clientOptions,
+    retryConfig: { retries: 0 },
+    timeout: 3000,
+  });
+  const ops = await startOps(config, app, metrics, clock, logger, { slack: slackAuthCheck(probeClient) });
   logger.info('mpibox started', {
     surface: surface.kind,
     port: server.port,
@@ -180,6 +210,7 @@ async function runSlackMode(
   exitWithin(SHUTDOWN_DEADLINE_IN_MS, logger);
   // No new commands; requests in flight get their answers.
   await server.stop();
+  await ops?.close();
   await background.stop();
   await app.checkpoint(CHAT_GRACE_IN_MS);
   app.close();
@@ -297,6 +328,36 @@ function providerSummary(config: Config): Record<string, unknown> {
     cloud: azure.cloud,
     resourceManagerEndpoint: azure.resourceManagerEndpoint,
   };
+}
+
+/**
+ * `/healthz` and `/metrics` on MPIBOX_METRICS_PORT (none when unset): the store writable, the
+ * provider reachable (at most once a minute: ARM's read limits are per subscription), and the
+ * surface's own `extra` checks.
+ */
+async function startOps(
+  config: Config,
+  app: ReturnType<typeof buildApp>,
+  metrics: PromMetrics,
+  clock: SystemClock,
+  logger: JsonLogger,
+  extra: Record<string, HealthCheck>,
+): Promise<{ close(): Promise<void> } | null> {
+  if (config.metricsPort === null) return null;
+  const cached = (check: HealthCheck) => cachedCheck(check, { ttlInMs: 60_000, clock });
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    host: config.metricsHost,
+    metrics,
+    logger,
+    checks: {
+      store: storeWritableCheck(app.store, config.dataDir),
+      provider: cached(providerReachableCheck(app.provider)),
+      ...Object.fromEntries(Object.entries(extra).map(([name, check]) => [name, cached(check)])),
+    },
+  });
+  logger.info('health and metrics served', { port: ops.port, host: config.metricsHost });
+  return ops;
 }
 
 /** The reaper, report and price settings in force, for the start-up line. */

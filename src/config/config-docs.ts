@@ -60,6 +60,16 @@ export const SETTING_DOCS: Record<string, SettingDoc> = {
     meaning:
       'JSON, per channel id: `verbs` allowed, `maxNodes`, e.g. `{"C0123":{"verbs":["status","run"],"maxNodes":4}}`.',
   },
+  MPIBOX_METRICS_PORT: {
+    group: 'General',
+    meaning:
+      'Serves `/healthz` (503 naming the failing part) and `/metrics` (Prometheus) on this port; unset: not served. The container sets 9464.',
+  },
+  MPIBOX_METRICS_HOST: {
+    group: 'General',
+    meaning:
+      'Address of that server; `0.0.0.0` so a container can publish it; use `127.0.0.1` on a shared host without a firewall.',
+  },
   USER: {
     group: 'General',
     meaning: 'Console mode: who is typing (or `npm start -- --as NAME`).',

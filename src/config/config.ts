@@ -93,6 +93,9 @@ export const EnvSchema = z.object({
   /** Web API base URL; only tests point it elsewhere (at the fake Slack in test/). */
   SLACK_API_URL: z.string().url().optional(),
   MPIBOX_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /** `/healthz` and `/metrics`; unset: not served. */
+  MPIBOX_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  MPIBOX_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** JSON: per-channel policy, e.g. {"C123":{"verbs":["status","list","run"],"maxNodes":4}}. */
   MPIBOX_CHANNEL_POLICY: z.string().optional(),
   /** Its presence selects the Azure provider. */
@@ -227,6 +230,10 @@ export interface Config extends CostConfig {
   jobLostAfterInMs: number;
   /** How long `up` waits for every node to answer SSH. */
   readyTimeoutInMs: number;
+  /** Port of `/healthz` and `/metrics` (0: any free port); null: not served. */
+  metricsPort: number | null;
+  /** Address they listen on. */
+  metricsHost: string;
   /** Whether a cluster passes an MPI check across its nodes before it is called ready. */
   readyCheck: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -268,6 +275,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       localSlotsPerNode: e.MPIBOX_LOCAL_SLOTS_PER_NODE,
       readyTimeoutInMs: e.MPIBOX_READY_TIMEOUT_SECONDS * 1000,
       readyCheck: e.MPIBOX_READY_CHECK,
+      metricsPort: e.MPIBOX_METRICS_PORT ?? null,
+      metricsHost: e.MPIBOX_METRICS_HOST,
       jobsPerCluster: e.MPIBOX_JOBS_PER_CLUSTER,
       localMpiexec: e.MPIBOX_LOCAL_MPIEXEC.split(' '),
       chatIntervalInMs: e.MPIBOX_CHAT_INTERVAL_MS,

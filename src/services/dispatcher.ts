@@ -5,6 +5,7 @@ import { channelRefusal, type ChannelPolicy } from '../domain/policy.ts';
 import type { Button } from '../ports/chat.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { Actor, Limits, Reply } from './actor.ts';
 import type { ClusterService } from './cluster-service.ts';
@@ -29,6 +30,8 @@ export interface DispatcherDeps {
   limits: Limits;
   /** Idle reaping (`/mpi keep`, Keep buttons); absent: not wired (some tests). */
   reaper?: Pick<Reaper, 'keep' | 'keepById'>;
+  /** Commands by verb and outcome; absent: not counted. */
+  metrics?: Pick<Metrics, 'commandDone'>;
   /** Over-budget approvals; absent: not wired. */
   budgets?: Pick<Budgets, 'approve'>;
   /** `/mpi cost`; absent: not wired (some tests). */
@@ -54,11 +57,13 @@ export class Dispatcher {
   async command(actor: Actor, text: string): Promise<Reply> {
     const parsed = parseCommand(text, { maxNodesPerCluster: this.#deps.limits.maxNodesPerCluster });
     if (!parsed.ok) {
-      this.#audit(actor, text, parsed.privateKey ? 'private-key' : 'bad-input');
+      const result = parsed.privateKey ? 'private-key' : 'bad-input';
+      this.#audit(actor, text, result);
+      this.#deps.metrics?.commandDone('invalid', result);
       return { visibility: 'ephemeral', message: message(`${parsed.message}\n\n${parsed.usage}`) };
     }
     const command = parsed.command;
-    return this.#run(actor, text, () => {
+    return this.#run(actor, text, command.verb, () => {
       this.#checkPolicy(actor, policyVerb(command.verb), 'nodes' in command ? command.nodes : null);
       return this.#route(actor, command);
     });
@@ -68,7 +73,7 @@ export class Dispatcher {
     // A click acts in the channel its cluster or job belongs to (a click in App Home has no
     // channel of its own) and is checked against that channel's policy.
     const scoped = { ...actor, channelId: this.#actionChannel(action, value) ?? actor.channelId };
-    return this.#run(scoped, `[button ${action} ${value}]`, () => {
+    return this.#run(scoped, `[button ${action} ${value}]`, `button:${action}`, () => {
       this.#checkPolicy(scoped, BUTTON_VERBS[action], null);
       switch (action) {
         case 'cluster-down':
@@ -108,11 +113,12 @@ export class Dispatcher {
     return orphan ?? this.#deps.clusters.downById(actor, clusterId);
   }
 
-  async #run(actor: Actor, text: string, work: () => Promise<Reply>): Promise<Reply> {
+  async #run(actor: Actor, text: string, verb: string, work: () => Promise<Reply>): Promise<Reply> {
     try {
       await this.#touch(actor);
       const reply = await work();
       this.#audit(actor, text, 'ok');
+      this.#deps.metrics?.commandDone(verb, 'ok');
       return reply;
     } catch (error) {
       const code = isMpiboxError(error) ? error.code : 'internal';
@@ -121,6 +127,7 @@ export class Dispatcher {
       else
         this.#deps.logger.info('command refused', { code, fields: isMpiboxError(error) ? error.fields : {} });
       this.#audit(actor, text, code);
+      this.#deps.metrics?.commandDone(verb, code);
       return { visibility: 'ephemeral', message: message(explain(error)) };
     }
   }

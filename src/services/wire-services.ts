@@ -17,6 +17,7 @@ import { EventBus } from './event-bus.ts';
 import type { ReadyCheck } from './ready-check.ts';
 import { TaskTracker } from './task-tracker.ts';
 import type { ChartRenderer } from '../ports/chart.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import { Budgets } from './budgets.ts';
 import { CostReports } from './cost-reports.ts';
 import { CostService, type Pricing } from './cost-service.ts';
@@ -45,6 +46,8 @@ export interface ServiceDeps {
   reaperPolicy?: ReaperPolicy;
   /** Cost reports: the team's time zone, the report channel and its chart. */
   reports?: { timeZone: string; channelId: string | null; charts: ChartRenderer | null; chartDir: string };
+  /** Counts commands by verb and outcome; absent: not counted. */
+  metrics?: Metrics;
   /** Monthly budget in USD by channel id (MPIBOX_BUDGETS); absent: no budgets. */
   budgets?: Readonly<Record<string, number>>;
   /** The MPI check before "ready"; null or absent when turned off. */
@@ -156,6 +159,7 @@ export function wireServices(deps: ServiceDeps) {
     ...(reaper ? { reaper } : {}),
     costReports,
     budgets,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     clock,
     logger,
     limits,

@@ -1,3 +1,5 @@
+import { armMetricsPolicy } from '../../adapters/metrics/arm-metrics-policy.ts';
+import type { Metrics } from '../../ports/metrics.ts';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
@@ -8,6 +10,8 @@ import type { AzureClients } from './azure-provider.ts';
 
 /** How the SDK clients reach ARM. */
 export interface AzureClientSettings {
+  /** Counts ARM requests and retries; absent: not counted. */
+  metrics?: Pick<Metrics, 'armRequest' | 'armRetry'>;
   credential: TokenCredential;
   subscriptionId: string;
   /** ARM base URL, e.g. https://management.azure.com (or AZURE_RESOURCE_MANAGER_ENDPOINT). */
@@ -38,6 +42,10 @@ export function makeAzureClients(settings: AzureClientSettings): AzureClients {
         policy: throttlePolicy(settings.throttle ?? { firstDelayInMs: 1000, maxTotalDelayInMs: 120_000 }),
         position: 'perCall' as const,
       },
+      // perRetry: after signing, so it sees every attempt (the SDK's retries and throttlePolicy's).
+      ...(settings.metrics
+        ? [{ policy: armMetricsPolicy(settings.metrics), position: 'perRetry' as const }]
+        : []),
     ],
   };
   return {

@@ -15,6 +15,8 @@ import type { Store } from '../../ports/store.ts';
 import type { Reply } from '../../services/actor.ts';
 import type { Dispatcher } from '../../services/dispatcher.ts';
 import { homeMessage } from '../../services/home.ts';
+import { withSlackMetrics } from '../../adapters/metrics/slack-client-metrics.ts';
+import { NO_METRICS, type Metrics } from '../../ports/metrics.ts';
 import type { IdlePolicy } from '../../domain/idle.ts';
 import { parseActionId, toSlackMessage, unescapeSlackText } from './render-blocks.ts';
 import { judgeRequest } from './request-shape.ts';
@@ -44,6 +46,8 @@ export interface SlackSurfaceOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** Slack 429s and retries, ack latency; absent: not counted. */
+  metrics?: Metrics;
   /** The reaper's rule, for App Home's idle countdowns; null or absent when the reaper is off. */
   idlePolicy?: IdlePolicy | null;
 }
@@ -55,13 +59,17 @@ export interface SlackSurfaceOptions {
 export function createSlackApp(options: SlackSurfaceOptions) {
   const { dispatcher, store, clock, logger } = options;
 
-  const clientOptions = {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
-    // and Bolt hands the same options to the clients our listeners use.
-    retryConfig: webApi.retryPolicies.tenRetriesInAboutThirtyMinutes,
-    timeout: 30_000, // a call stuck on a half-open connection fails instead of hanging
-  };
+  const metrics = options.metrics ?? NO_METRICS;
+  const clientOptions = withSlackMetrics(
+    {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      // Set explicitly: Socket Mode's client otherwise writes `retries: 100` into this object,
+      // and Bolt hands the same options to the clients our listeners use.
+      retryConfig: { ...webApi.retryPolicies.tenRetriesInAboutThirtyMinutes },
+      timeout: 30_000, // a call stuck on a half-open connection fails instead of hanging
+    },
+    metrics,
+  );
   const receiver =
     options.transport.kind === 'http'
       ? new HTTPReceiver({
@@ -86,6 +94,8 @@ export function createSlackApp(options: SlackSurfaceOptions) {
   });
 
   app.command('/mpi', async ({ command, ack, respond }) => {
+    const receivedAt = performance.now();
+    const acked = () => metrics.ackLatency((performance.now() - receivedAt) / 1000, 'command');
     const actor = { userId: command.user_id, displayName: command.user_name, channelId: command.channel_id };
     const work = dispatcher.command(actor, `/mpi ${unescapeSlackText(command.text)}`);
     const early = await settledWithinAckTime(work);
@@ -93,14 +103,18 @@ export function createSlackApp(options: SlackSurfaceOptions) {
       // Over HTTP the answer goes out as JSON text serialized once per reply (our server set
       // the JSON content type); Socket Mode wants the object inside its envelope.
       await ack(options.transport.kind === 'http' ? asJson(early) : asResponse(early));
+      acked();
       return;
     }
     await ack({ response_type: 'ephemeral', text: 'Working on it…' });
+    acked();
     await respond({ ...asResponse(await work), replace_original: true });
   });
 
   app.action(ACTION_IDS, async ({ ack, body, action, respond, client }) => {
+    const receivedAt = performance.now();
     await ack();
+    metrics.ackLatency((performance.now() - receivedAt) / 1000, 'action');
     if (action.type !== 'button' || !('action_id' in action)) return;
     const kind = parseActionId(action.action_id);
     if (!kind) return;
