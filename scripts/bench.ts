@@ -4,6 +4,7 @@
  * asserts nothing.
  */
 import { benchAckLatency } from './bench/ack-latency.ts';
+import { benchArchive } from './bench/archive.ts';
 import { benchAzureRequests } from './bench/azure-requests.ts';
 import { benchJobLog } from './bench/job-log.ts';
 import { benchReaperTrace } from './bench/reaper-trace.ts';
@@ -13,3 +14,4 @@ if (which === 'all' || which === 'job-log') await benchJobLog();
 if (which === 'all' || which === 'ack-latency') await benchAckLatency();
 if (which === 'all' || which === 'azure-requests') await benchAzureRequests();
 if (which === 'all' || which === 'reaper-trace') await benchReaperTrace();
+if (which === 'all' || which === 'archive') await benchArchive();

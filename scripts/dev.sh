@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine:
 #   scripts/dev.sh start   install what is missing, then start the bot (local mode without tokens)
-#   scripts/dev.sh test    install what is missing, then run typecheck, lint and the whole test suite
+#   scripts/dev.sh test    install what is missing, then run typecheck, lint, the whole test suite
+#                          and the production check (scripts/production-check.ts)
 # Installs: Open MPI and OpenSSH (Debian packages, when missing), Node.js >= 22 (into .tools/
 # when the machine's node is older), and the npm dependencies.
 set -euo pipefail
@@ -37,7 +38,10 @@ fi
 
 case "${1:-}" in
   start) shift; exec npm start --silent -- "$@" ;;
-  test) scripts/with-node.sh npm run --silent typecheck && npm run --silent lint && exec npm test --silent ;;
+  test)
+    scripts/with-node.sh npm run --silent typecheck && npm run --silent lint && npm test --silent
+    # What the container does, outside Docker: production install, start, /healthz, /metrics, SIGTERM.
+    exec scripts/with-node.sh node --disable-warning=ExperimentalWarning scripts/production-check.ts ;;
   install) ;;
   *) echo "usage: scripts/dev.sh start|test|install" >&2; exit 2 ;;
 esac
