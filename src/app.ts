@@ -27,6 +27,12 @@ import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.ts';
 import type { PricedSize } from './ports/price-book.ts';
 import type { Pricing } from './services/cost-service.ts';
 import type { Metrics } from './ports/metrics.ts';
+import type { JobArchive } from './ports/job-archive.ts';
+import {
+  blobJobArchiveFromAccountUrl,
+  blobJobArchiveFromConnectionString,
+} from './adapters/archive/blob-job-archive.ts';
+import { FolderJobArchive } from './adapters/archive/folder-job-archive.ts';
 import { wireServices } from './services/wire-services.ts';
 
 /** Everything but the chat surface, wired from config: shared by main.ts and the benchmarks. */
@@ -120,6 +126,11 @@ export function buildApp(
       chartDir: path.join(config.dataDir, 'reports'),
     },
     budgets: config.budgets,
+    archive: {
+      archive: buildArchive(config, clock, logger),
+      team: config.archive.team,
+      linkLifetimeInMs: config.archive.linkLifetimeInMs,
+    },
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     readyCheck: config.readyCheck
       ? new MpiReadyCheck({
@@ -146,6 +157,16 @@ export function buildApp(
       store.close();
     },
   };
+}
+
+/** Blob Storage when configured (connection string, or account URL with DefaultAzureCredential), else the data folder. */
+function buildArchive(config: Config, clock: Clock, logger: Logger): JobArchive {
+  const blob = config.archive.blob;
+  if (blob && 'connectionString' in blob)
+    return blobJobArchiveFromConnectionString(blob.connectionString, { clock, logger });
+  if (blob)
+    return blobJobArchiveFromAccountUrl(blob.accountUrl, new DefaultAzureCredential(), { clock, logger });
+  return new FolderJobArchive(path.join(config.dataDir, 'archive'));
 }
 
 /** The sizes and regions whose prices the bot needs: Azure's allowed sizes, or the local equivalent. */

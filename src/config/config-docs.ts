@@ -60,6 +60,25 @@ export const SETTING_DOCS: Record<string, SettingDoc> = {
     meaning:
       'JSON, per channel id: `verbs` allowed, `maxNodes`, e.g. `{"C0123":{"verbs":["status","run"],"maxNodes":4}}`.',
   },
+  AZURE_STORAGE_CONNECTION_STRING: {
+    group: 'General',
+    meaning:
+      'Job-log archive on Blob Storage by connection string (account key: service SAS links; SAS: no links). Kept out of logs.',
+  },
+  AZURE_STORAGE_ACCOUNT_URL: {
+    group: 'General',
+    meaning:
+      'Or the account URL (`https://<account>.blob.core.windows.net`) with `DefaultAzureCredential` (role Storage Blob Data Contributor; user-delegation links). Neither: a folder `archive/` in the data folder.',
+  },
+  MPIBOX_ARCHIVE_LINK_LIFETIME: {
+    group: 'General',
+    meaning: "How long the read link posted in a job's thread works (at most 7 days).",
+    defaultText: '`24h`',
+  },
+  MPIBOX_TEAM: {
+    group: 'General',
+    meaning: "The team's name: the archive keeps one container per team (`mpibox-<team>`).",
+  },
   MPIBOX_METRICS_PORT: {
     group: 'General',
     meaning:

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ChannelPolicy } from '../domain/policy.ts';
 import { RESERVED_USERNAMES } from '../providers/azure/cloud-init.ts';
+import { parseDuration } from '../domain/job.ts';
 import { COST_ENV_SHAPE, pickCost, type CostConfig } from './cost-config.ts';
 
 /**
@@ -93,6 +94,30 @@ export const EnvSchema = z.object({
   /** Web API base URL; only tests point it elsewhere (at the fake Slack in test/). */
   SLACK_API_URL: z.string().url().optional(),
   MPIBOX_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /** Job-log archive on Blob Storage: a connection string (account key or SAS)… */
+  AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  /** …or an account URL reached with DefaultAzureCredential. Neither: a folder in the data directory. */
+  AZURE_STORAGE_ACCOUNT_URL: z
+    .string()
+    .url()
+    .startsWith('https://', 'an https URL such as https://myaccount.blob.core.windows.net')
+    .optional(),
+  MPIBOX_ARCHIVE_LINK_LIFETIME: z
+    .string()
+    .transform((text, context) => {
+      const ms = parseDuration(text.trim());
+      if (ms === null || ms > 7 * 86_400_000) {
+        context.addIssue({ code: 'custom', message: 'a duration from 1s to 7d, e.g. 24h' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .default(86_400_000),
+  /** Names the archive's container (one per team). */
+  MPIBOX_TEAM: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,40}$/, 'letters, digits, space, _ . - (at most 41)')
+    .default('mpibox'),
   /** `/healthz` and `/metrics`; unset: not served. */
   MPIBOX_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   MPIBOX_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
@@ -230,6 +255,12 @@ export interface Config extends CostConfig {
   jobLostAfterInMs: number;
   /** How long `up` waits for every node to answer SSH. */
   readyTimeoutInMs: number;
+  /** The job-log archive: Blob Storage (by connection string or account URL), else a folder. */
+  archive: {
+    blob: { connectionString: string } | { accountUrl: string } | null;
+    linkLifetimeInMs: number;
+    team: string;
+  };
   /** Port of `/healthz` and `/metrics` (0: any free port); null: not served. */
   metricsPort: number | null;
   /** Address they listen on. */
@@ -255,6 +286,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const azure = pickAzure(e, problems);
   const surface = pickSurface(e, problems);
   const channelPolicy = parsePolicy(e.MPIBOX_CHANNEL_POLICY, problems);
+  if (e.AZURE_STORAGE_CONNECTION_STRING && e.AZURE_STORAGE_ACCOUNT_URL)
+    problems.push('- AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_URL: set one of them, not both');
   if (problems.length > 0)
     return { ok: false, message: `mpibox: invalid configuration:\n${problems.join('\n')}` };
   const dataDir = path.resolve(cwd, e.MPIBOX_DATA_DIR);
@@ -275,6 +308,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       localSlotsPerNode: e.MPIBOX_LOCAL_SLOTS_PER_NODE,
       readyTimeoutInMs: e.MPIBOX_READY_TIMEOUT_SECONDS * 1000,
       readyCheck: e.MPIBOX_READY_CHECK,
+      archive: {
+        blob: e.AZURE_STORAGE_CONNECTION_STRING
+          ? { connectionString: e.AZURE_STORAGE_CONNECTION_STRING }
+          : e.AZURE_STORAGE_ACCOUNT_URL
+            ? { accountUrl: e.AZURE_STORAGE_ACCOUNT_URL }
+            : null,
+        linkLifetimeInMs: e.MPIBOX_ARCHIVE_LINK_LIFETIME,
+        team: e.MPIBOX_TEAM,
+      },
       metricsPort: e.MPIBOX_METRICS_PORT ?? null,
       metricsHost: e.MPIBOX_METRICS_HOST,
       jobsPerCluster: e.MPIBOX_JOBS_PER_CLUSTER,

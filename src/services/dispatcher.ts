@@ -156,7 +156,7 @@ export class Dispatcher {
       case 'jobs':
         return jobs.list(actor, command);
       case 'logs':
-        return Promise.resolve(jobs.logs(actor, command));
+        return jobs.logs(actor, command);
       case 'cancel':
         return jobs.cancel(actor, command);
       case 'keep':

@@ -58,6 +58,10 @@ export interface JobServiceDeps {
   /** A job's end is published here (the reaper, the log archive and metrics listen). */
   events: DomainEvents;
   limits: JobLimits;
+  /** Copies a finished job's log to the archive; resolves with the line for its thread (a read link), or null. */
+  archiveLog?: (job: JobRow) => Promise<string | null>;
+  /** Reads the tail of an archived log when the bot's own copy is gone. */
+  archivedTail?: (job: JobRow, lines: number, maxBytes: number) => Promise<string>;
   /** A finished job's cost line for its thread (`2 h 10 min on 8 × …: $62.40`); null: unpriced. */
   jobCost?: (job: JobRow) => string | null;
 }
@@ -186,10 +190,15 @@ export class JobService {
     };
   }
 
-  logs(actor: Actor, request: { jobId: number; tail: number | null }): Reply {
+  async logs(actor: Actor, request: { jobId: number; tail: number | null }): Promise<Reply> {
     const job = this.#visibleJob(actor, request.jobId);
     const lines = request.tail ?? 50;
-    const text = this.#deps.logs.tail(job.id, lines, 64 * 1024);
+    const local = this.#deps.logs.tail(job.id, lines, 64 * 1024);
+    // The bot's own copy may be gone (a new data folder); a finished job's log is archived.
+    const text =
+      local === '' && job.endedAtMs !== null && this.#deps.archivedTail
+        ? await this.#deps.archivedTail(job, lines, 64 * 1024).catch(() => '')
+        : local;
     if (text === '')
       return {
         visibility: 'ephemeral',
@@ -668,6 +677,15 @@ export class JobService {
           path: logs.path(jobId),
         }),
       );
+      // Next to the attached file: the archived copy and its short-lived link.
+      const archived = await this.#deps.archiveLog?.(this.#job(jobId));
+      if (archived) {
+        await this.#deps.pacer.submit(job.channelId, `archive-${jobId}`, async () => {
+          await chat
+            .post(parent.channelId, message(archived), parent)
+            .catch((error: unknown) => this.#deps.logger.warn('archive note failed', { jobId, error }));
+        });
+      }
     }
   }
 

@@ -18,6 +18,9 @@ import type { ReadyCheck } from './ready-check.ts';
 import { TaskTracker } from './task-tracker.ts';
 import type { ChartRenderer } from '../ports/chart.ts';
 import type { Metrics } from '../ports/metrics.ts';
+import type { JobArchive } from '../ports/job-archive.ts';
+import type { JobRow } from '../ports/store.ts';
+import { LogArchiver } from './log-archiver.ts';
 import { Budgets } from './budgets.ts';
 import { CostReports } from './cost-reports.ts';
 import { CostService, type Pricing } from './cost-service.ts';
@@ -46,6 +49,8 @@ export interface ServiceDeps {
   reaperPolicy?: ReaperPolicy;
   /** Cost reports: the team's time zone, the report channel and its chart. */
   reports?: { timeZone: string; channelId: string | null; charts: ChartRenderer | null; chartDir: string };
+  /** Where finished jobs' logs are kept (Blob Storage or a folder), for whom, and the link lifetime. */
+  archive?: { archive: JobArchive; team: string; linkLifetimeInMs: number };
   /** Counts commands by verb and outcome; absent: not counted. */
   metrics?: Metrics;
   /** Monthly budget in USD by channel id (MPIBOX_BUDGETS); absent: no budgets. */
@@ -80,6 +85,7 @@ export function wireServices(deps: ServiceDeps) {
   const pacer = new ChatPacer(clock, deps.chatIntervalInMs, (error) =>
     logger.warn('chat call failed', { error }),
   );
+  const archiver = deps.archive ? new LogArchiver({ ...deps.archive, store, logs: deps.logs, logger }) : null;
   const jobs = new JobService({
     store,
     provider,
@@ -94,6 +100,12 @@ export function wireServices(deps: ServiceDeps) {
     events,
     limits: { ...deps.jobLimits, adminIds: limits.adminIds },
     jobCost: (job) => costs.jobLine(job),
+    ...(archiver
+      ? {
+          archiveLog: (job: JobRow) => archiver.archiveFinished(job),
+          archivedTail: (job: JobRow, lines: number, maxBytes: number) => archiver.tail(job, lines, maxBytes),
+        }
+      : {}),
   });
   const clusters = new ClusterService({
     store,
