@@ -1,6 +1,6 @@
 import { pino, type Logger as Pino } from 'pino';
 import type { Logger } from '../../ports/logger.ts';
-import { scrubFields } from './secret-scrubber.ts';
+import { scrubFields, type ScrubOptions } from './secret-scrubber.ts';
 import { jsonEscapedSecrets, prepareSecrets, REDACTED, scrubText } from './secret-text.ts';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -32,9 +32,11 @@ const REDACT_PATHS = [
 /** A `Logger` over a pino instance: the message and metadata go through its formatters. */
 class PinoLogger implements Logger {
   readonly #pino: Pino<never, boolean>;
+  readonly #scrub: ScrubOptions;
 
-  constructor(instance: Pino<never, boolean>) {
+  constructor(instance: Pino<never, boolean>, scrub: ScrubOptions) {
     this.#pino = instance;
+    this.#scrub = scrub;
   }
 
   debug(message: string, meta?: Record<string, unknown>): void {
@@ -50,9 +52,12 @@ class PinoLogger implements Logger {
     if (this.#pino.isLevelEnabled('error')) this.#pino.error({ message, meta });
   }
 
-  /** Bindings (scrubbed like metadata) are written on every line, right after `level`. */
+  /**
+   * Bindings (scrubbed like metadata) are written on every line, right after `level`. They are
+   * scrubbed here, once: pino applies `formatters.bindings` to the root logger's only.
+   */
   child(bindings: Record<string, string | number>): Logger {
-    return new PinoLogger(this.#pino.child(bindings));
+    return new PinoLogger(this.#pino.child(renameReserved(scrubFields(bindings, this.#scrub))), this.#scrub);
   }
 }
 
@@ -67,7 +72,8 @@ export class JsonLogger extends PinoLogger {
     write: (line: string) => void = (line) => process.stderr.write(line),
     knownSecrets: readonly string[] = [],
   ) {
-    super(createPino(level, write, knownSecrets));
+    const scrub = { knownSecrets: prepareSecrets(knownSecrets), withStacks: level === 'debug' };
+    super(createPino(level, write, scrub), scrub);
   }
 
   /** A logger that also replaces these exact values (config tokens, signing secret) anywhere. */
@@ -84,10 +90,8 @@ export class JsonLogger extends PinoLogger {
   }
 }
 
-function createPino(level: Level, write: (line: string) => void, knownSecrets: readonly string[]) {
-  const secrets = prepareSecrets(knownSecrets);
-  const escaped = jsonEscapedSecrets(secrets);
-  const options = { knownSecrets: secrets, withStacks: level === 'debug' };
+function createPino(level: Level, write: (line: string) => void, scrub: ScrubOptions) {
+  const escaped = jsonEscapedSecrets(scrub.knownSecrets);
   return pino(
     {
       level,
@@ -101,13 +105,12 @@ function createPino(level: Level, write: (line: string) => void, knownSecrets: r
       serializers: { err: (value: unknown) => value },
       formatters: {
         level: (label) => ({ level: label }),
-        bindings: (bindings) => scrubFields(bindings, options),
         log: (object) => {
           const { message, meta } = object as { message: string; meta?: Record<string, unknown> };
           return {
-            message: scrubText(message, secrets),
+            message: scrubText(message, scrub.knownSecrets),
             time: new Date().toISOString(),
-            ...renameReserved(scrubFields(meta ?? {}, options)),
+            ...renameReserved(scrubFields(meta ?? {}, scrub)),
           };
         },
       },
