@@ -47,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const logger = new JsonLogger(config.logLevel);
+  // Values no log line may carry, whatever code logs them: the tokens, the signing secret and
+  // the storage connection string of this configuration.
+  const logger = JsonLogger.withSecrets(config.logLevel, configuredSecrets(config));
   keepServingOnStrayErrors(logger);
   try {
     if (config.surface.kind === 'console') {
@@ -371,4 +373,18 @@ function costSummary(config: Config): Record<string, unknown> {
       ? undefined
       : `${config.prices.localEquivalent.size}@${config.prices.localEquivalent.region}`,
   };
+}
+
+/** The secrets of a configuration, for the logger to scrub wherever they appear. */
+function configuredSecrets(config: Config): (string | null)[] {
+  const surface = config.surface;
+  const slack =
+    surface.kind === 'console'
+      ? []
+      : [surface.botToken, surface.signingSecret, surface.kind === 'slack-socket' ? surface.appToken : null];
+  const storage =
+    config.archive.blob && 'connectionString' in config.archive.blob
+      ? config.archive.blob.connectionString
+      : null;
+  return [...slack, storage];
 }

@@ -1,3 +1,4 @@
+import { scrubText } from '../domain/secret-text.ts';
 /** Makes user text safe to quote back in a chat message. */
 
 const MAX_ECHO_CHARS = 40;
@@ -12,6 +13,9 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = { '`': 'ˋ', '<': '‹', '
  * `<!channel>`); and truncates to 40 characters, counting code points, never inside an escape.
  */
 export function echoToken(text: string): string {
+  // A word shaped like a secret (a token, a signing secret, a key) is never quoted back.
+  if (scrubText(text) !== text || /^(?=.*\d)(?=.*[a-f])[0-9a-f]{32}$/i.test(text))
+    return '[a secret-looking word, not shown]';
   const units = Array.from(text, (char) =>
     INVISIBLE.test(char) ? escape(char) : (LOOK_ALIKES[char] ?? char),
   );

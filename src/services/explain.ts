@@ -1,4 +1,5 @@
 import { isMpiboxError } from '../domain/errors.ts';
+import { scrubText } from '../domain/secret-text.ts';
 
 /**
  * The one place that turns an error into the sentence a user reads in chat. Messages say what
@@ -6,7 +7,13 @@ import { isMpiboxError } from '../domain/errors.ts';
  */
 export function explain(error: unknown): string {
   if (!isMpiboxError(error)) return 'Something went wrong inside mpibox; the details are in the bot log.';
-  const f = error.fields;
+  // Clouds and tools quote what they were given: a SAS URL or a key must not reach the channel.
+  const f = Object.fromEntries(
+    Object.entries(error.fields).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? scrubText(value) : value,
+    ]),
+  );
   switch (error.code) {
     case 'bad-input':
       if (f.size !== undefined)

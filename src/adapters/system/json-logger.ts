@@ -1,7 +1,7 @@
 import { pino, type Logger as Pino } from 'pino';
 import type { Logger } from '../../ports/logger.ts';
 import { scrubFields, type ScrubOptions } from './secret-scrubber.ts';
-import { jsonEscapedSecrets, prepareSecrets, REDACTED, scrubText } from './secret-text.ts';
+import { jsonEscapedSecrets, prepareSecrets, REDACTED, scrubText } from '../../domain/secret-text.ts';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,4 +1,4 @@
-import { REDACTED, scrubText } from './secret-text.ts';
+import { REDACTED, scrubText } from '../../domain/secret-text.ts';
 
 /**
  * Keys whose values never reach a log line, at any depth and in any case, whatever they hold

@@ -1,4 +1,4 @@
-import { findPrivateKeyBodies } from '../../domain/key-body.ts';
+import { findPrivateKeyBodies } from './key-body.ts';
 
 /** What stands in for a secret in a log line. */
 export const REDACTED = '[redacted]';
