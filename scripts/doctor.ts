@@ -29,6 +29,8 @@ if (!loaded.ok || !loaded.config.azure)
 if (loaded.ok && loaded.config.surface.kind !== 'console')
   checks.push({ name: 'Slack', run: slackCheck(loaded.config) });
 if (loaded.ok && loaded.config.azure) checks.push(...azureChecks(loaded.config));
+if (loaded.ok && loaded.config.archive.blob)
+  checks.push({ name: 'log archive', run: blobCheck(loaded.config) });
 
 const results = await runChecks(checks);
 process.stdout.write(`${formatResults(results)}\n`);
@@ -40,6 +42,45 @@ function describe(config: Config): string {
   const surface =
     config.surface.kind === 'console' ? 'console' : `Slack (${config.surface.kind.replace('slack-', '')})`;
   return `${config.azure ? `Azure (${config.azure.location})` : 'local provider'}, ${surface}`;
+}
+
+/** Blob Storage answers with these credentials: a read of a log that does not exist (a 404 is fine). */
+function blobCheck(config: Config): Check {
+  return async () => {
+    const blob = config.archive.blob!;
+    const archiveModule = await import('../src/adapters/archive/blob-job-archive.ts');
+    const { SystemClock } = await import('../src/adapters/system/system-clock.ts');
+    const { JsonLogger } = await import('../src/adapters/system/json-logger.ts');
+    const options = { clock: new SystemClock(), logger: new JsonLogger('error'), maxAttempts: 1 };
+    const where = 'connectionString' in blob ? 'the connection string' : blob.accountUrl;
+    try {
+      const archive =
+        'connectionString' in blob
+          ? archiveModule.blobJobArchiveFromConnectionString(blob.connectionString, options)
+          : archiveModule.blobJobArchiveFromAccountUrl(
+              blob.accountUrl,
+              new (await import('@azure/identity')).DefaultAzureCredential(),
+              options,
+            );
+      await archive.size({
+        team: config.archive.team,
+        clusterName: 'doctor',
+        clusterId: 'doctor-000000',
+        jobId: 1,
+      });
+      return { name: 'log archive', ok: true, detail: `Blob Storage answers (${where})`, fix: null };
+    } catch (error) {
+      return {
+        name: 'log archive',
+        ok: false,
+        detail: `Blob Storage refused or did not answer (${where}): ${(error as Error).message.split('\n')[0]}`,
+        fix:
+          'connectionString' in blob
+            ? 'check AZURE_STORAGE_CONNECTION_STRING (Storage account → Access keys)'
+            : "give the bot's identity the role Storage Blob Data Contributor on the account, and check AZURE_STORAGE_ACCOUNT_URL",
+      };
+    }
+  };
 }
 
 function slackCheck(config: Config): Check {

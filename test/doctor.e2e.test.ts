@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSlack } from './fake-slack/index.ts';
+import { startAzurite } from './support/azurite.ts';
 import { SUPPORT_DIR, makeTempDir } from './support/local-fixtures.ts';
 
 const execFileAsync = promisify(execFile);
@@ -86,6 +87,33 @@ describe('npm run doctor', () => {
     expect(bad.out).not.toContain('xoxb-0000000000-wrong');
     expect(bad.code).toBe(1);
   });
+
+  it(
+    'checks the log archive on Blob Storage: passes with the account key, explains a wrong one without quoting it',
+    { timeout: 60_000 },
+    async () => {
+      const azurite = await startAzurite();
+      try {
+        const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', MPIBOX_DATA_DIR: path.join(dir, 'data') };
+        const wrongKey = azurite.connectionString.replace(
+          /AccountKey=[^;]+/,
+          `AccountKey=${Buffer.alloc(64, 7).toString('base64')}`,
+        );
+
+        const good = await doctor({ ...base, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString });
+        const bad = await doctor({ ...base, AZURE_STORAGE_CONNECTION_STRING: wrongKey });
+
+        expect(good.out).toContain('✓ log archive: Blob Storage answers (the connection string)');
+        expect(bad.out).toMatch(
+          /✗ log archive: Blob Storage refused or did not answer \(the connection string\): .*\n {4}→ check AZURE_STORAGE_CONNECTION_STRING/,
+        );
+        expect(bad.out).not.toContain(Buffer.alloc(64, 7).toString('base64'));
+        expect(bad.code).toBe(1);
+      } finally {
+        await azurite.stop();
+      }
+    },
+  );
 
   it('reports bad configuration with every problem, and exits non-zero', async () => {
     const { code, out } = await doctor({
