@@ -22,7 +22,11 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Parses `90s`, `15m`, `2h`, `1h30m`, `1d` into milliseconds; null when malformed or zero. */
+/**
+ * Parses `90s`, `15m`, `2h`, `1h30m`, `1d` into milliseconds; null when malformed or zero.
+ * Ours on purpose: duration packages also accept `1.5h`, `2 days` or bare numbers (as ms),
+ * which a chat command and a setting should refuse rather than guess.
+ */
 export function parseDuration(text: string): number | null {
   const match = /^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?$/.exec(text);
   if (!match || text === '') return null;

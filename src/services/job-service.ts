@@ -363,6 +363,9 @@ export class JobService {
     const timers = this.#startTimers(job);
     let lastSavedAtMs = clock.nowInMs();
     let unreachableSinceMs: number | null = null;
+    // Ours, not a retry package's: between attempts this loop re-reads the job and its cluster
+    // (cancelled, being deleted, unreachable past the `lost` limit) and resumes the stream from
+    // the byte it has, which a generic retry wrapper would hide.
     let backoffInMs = 250;
     let outcome: JobOutcome | null = null;
     try {

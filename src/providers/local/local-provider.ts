@@ -479,6 +479,7 @@ export class LocalProvider implements CloudProvider {
     }
     const deadline = Date.now() + 5000;
     this.#pidCache.delete(files.pidFile);
+    // A wait for a condition (the node's sshd wrote its pid file), not a retry of a failure.
     while (this.#readListenerPid(layout.node(node.name)) === null) {
       if (Date.now() > deadline) {
         throw new MpiboxError('provider', 'local node did not write its pid', {
