@@ -188,7 +188,7 @@ describe('fake Slack Socket Mode', () => {
     await vi.waitFor(() => expect(received().length).toBeGreaterThan(0));
     const pong = Buffer.from(received());
     socket.write(clientFrame(0x1, Buffer.from('{}'), false));
-    // The fake waits a moment for a close frame back, then drops the connection.
+    // ws fails the connection (RFC 6455 §7.1.7): its close frame, then TCP ends without reading a reply.
     await vi.waitFor(() => expect(fake.socket.connections[0]?.closeCode).toBe(1006), { timeout: 3000 });
 
     expect(pong[0]).toBe(0x8a); // FIN + pong

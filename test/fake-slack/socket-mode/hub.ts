@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws';
 import { FAKE_IDENTITY } from '../identity.ts';
 import { ackPayloadProblem, acceptsResponsePayload } from './envelopes.ts';
 import type {
@@ -11,7 +12,6 @@ import type {
   SocketEnvelopeInput,
   SocketViolation,
 } from './types.ts';
-import { acceptWebSocket, refuseUpgrade, type ServerWebSocket } from './websocket.ts';
 
 /** Slack: "your app must acknowledge the event within 3 seconds". */
 export const ACK_DEADLINE_IN_MS = 3000;
@@ -19,10 +19,30 @@ export const ACK_DEADLINE_IN_MS = 3000;
 const SERVER_PING_INTERVAL_IN_MS = 10_000;
 /** Slack's hello says how long it keeps a connection before refreshing it (seconds). */
 const CONNECTION_LIFETIME_IN_SECONDS = 18_060;
+/** The fake's own cap on one message; Slack's envelopes and acks are far smaller. */
+const MAX_MESSAGE_BYTES = 1 << 20;
+/** How long to wait for the peer's close frame before dropping the TCP connection. */
+const CLOSE_GRACE_IN_MS = 1000;
+
+/**
+ * The WebSocket side (RFC 6455 framing, masking, ping/pong, the close handshake) is the `ws`
+ * package's. A frame the RFC forbids (unmasked, RSV bits with no extension agreed, a control
+ * frame over 125 bytes, invalid UTF-8, a message over the cap) makes `ws` emit `error`, send the
+ * matching close code and end the connection; the hub records it as a `protocol_error`.
+ * permessage-deflate is off, as Slack's Socket Mode does not need it. `closeTimeout` is in `ws`
+ * 8.23 but not yet in @types/ws 8.18, hence the widened type.
+ */
+const SERVER_OPTIONS: ServerOptions & { closeTimeout: number } = {
+  noServer: true,
+  clientTracking: false, // the hub keeps its own list of open connections
+  perMessageDeflate: false,
+  maxPayload: MAX_MESSAGE_BYTES,
+  closeTimeout: CLOSE_GRACE_IN_MS,
+};
 
 interface Connection {
   record: SocketConnectionRecord;
-  ws: ServerWebSocket;
+  ws: WebSocket;
   pinger: NodeJS.Timeout;
 }
 
@@ -41,6 +61,7 @@ export class SocketModeHub {
   readonly #open: Connection[] = [];
   readonly #tickets = new Set<string>();
   readonly #pending = new Map<string, Pending>();
+  readonly #server = new WebSocketServer(SERVER_OPTIONS);
   #waiters: ((record: SocketConnectionRecord) => void)[] = [];
 
   constructor(appTokens: string[]) {
@@ -61,11 +82,12 @@ export class SocketModeHub {
     const url = new URL(req.url ?? '/', 'ws://fake');
     const ticket = url.searchParams.get('ticket') ?? '';
     if (url.pathname !== '/socket' || !this.#tickets.delete(ticket)) {
-      refuseUpgrade(socket, url.pathname === '/socket' ? 401 : 404, 'Refused');
+      const status = url.pathname === '/socket' ? 401 : 404;
+      socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    const ws = acceptWebSocket(req, socket, head);
-    if (ws) this.#welcome(ws);
+    // ws answers a malformed handshake with 400 itself; the callback runs only on success.
+    this.#server.handleUpgrade(req, socket, head, (ws) => this.#welcome(ws));
   }
 
   send(input: SocketEnvelopeInput): Promise<SocketAck> {
@@ -73,7 +95,8 @@ export class SocketModeHub {
     if (!connection) return Promise.reject(new Error('fake Slack: no Socket Mode connection is open'));
     const envelopeId = randomUUID();
     const accepts = acceptsResponsePayload(input);
-    connection.ws.sendText(
+    sendText(
+      connection.ws,
       JSON.stringify({
         envelope_id: envelopeId,
         type: input.type,
@@ -109,7 +132,7 @@ export class SocketModeHub {
   sendRaw(frame: string): void {
     const connection = this.#open.at(-1);
     if (!connection) throw new Error('fake Slack: no Socket Mode connection is open');
-    connection.ws.sendText(frame);
+    sendText(connection.ws, frame);
   }
 
   connected(timeoutInMs: number): Promise<SocketConnectionRecord> {
@@ -130,7 +153,7 @@ export class SocketModeHub {
 
   disconnect(reason: SocketDisconnectReason): void {
     const message = JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-fake' } });
-    for (const { ws } of this.#open) ws.sendText(message);
+    for (const { ws } of this.#open) sendText(ws, message);
   }
 
   /** Closes every connection with 1001 (going away), as a Slack server shutting down would. */
@@ -138,27 +161,31 @@ export class SocketModeHub {
     for (const { ws } of [...this.#open]) ws.close(1001, 'fake Slack is closing');
   }
 
-  #welcome(ws: ServerWebSocket): void {
+  #welcome(ws: WebSocket): void {
     const record: SocketConnectionRecord = {
       id: randomUUID(),
       openedAtMs: Date.now(),
       closedAtMs: null,
       closeCode: null,
     };
-    const pinger = setInterval(() => ws.ping(`fake ${Date.now()}`), SERVER_PING_INTERVAL_IN_MS);
+    const pinger = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping(`fake ${Date.now()}`);
+    }, SERVER_PING_INTERVAL_IN_MS);
     pinger.unref();
     const connection = { record, ws, pinger };
     this.#open.push(connection);
     this.connections.push(record);
-    ws.onText = (text) => this.#receive(text);
-    ws.onProblem = (problem) => this.#violation('protocol_error', problem);
-    ws.onClose = (code) => {
+    ws.on('message', (data, isBinary) => this.#message(ws, data, isBinary));
+    ws.on('error', (error) => this.#violation('protocol_error', error.message));
+    // The peer's close code; 1005 for a close frame without one, 1006 when TCP just ended.
+    ws.on('close', (code) => {
       clearInterval(pinger);
       record.closedAtMs = Date.now();
       record.closeCode = code;
       this.#open.splice(this.#open.indexOf(connection), 1);
-    };
-    ws.sendText(
+    });
+    sendText(
+      ws,
       JSON.stringify({
         type: 'hello',
         num_connections: this.#open.length,
@@ -171,6 +198,17 @@ export class SocketModeHub {
       }),
     );
     for (const waiter of this.#waiters.splice(0)) waiter(record);
+  }
+
+  #message(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (ws.readyState !== WebSocket.OPEN) return; // RFC 6455 §5.5.1: data after our close frame is discarded
+    if (isBinary) {
+      this.#violation('protocol_error', 'binary message: Socket Mode speaks JSON text');
+      ws.close(1003, 'binary message: Socket Mode speaks JSON text');
+      return;
+    }
+    // binaryType is ws's default 'nodebuffer', so a message (even a fragmented one) is one Buffer.
+    this.#receive((data as Buffer).toString('utf8'));
   }
 
   #receive(text: string): void {
@@ -204,4 +242,9 @@ export class SocketModeHub {
   #violation(error: string, detail: string, envelopeId?: string): void {
     this.violations.push({ error, detail, ...(envelopeId ? { envelopeId } : {}), atMs: Date.now() });
   }
+}
+
+/** Writes a text frame while the connection is open; nothing once either side started closing. */
+function sendText(ws: WebSocket, text: string): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(text);
 }
