@@ -43,6 +43,11 @@ function logCopy(dataDir: string, jobId: number): string {
   return fs.readFileSync(path.join(dataDir, 'logs', `job-${jobId}.log`), 'utf8');
 }
 
+/** The environment entry of job `jobId`'s processes on this cluster (job ids repeat across clusters). */
+function jobMarker(workDir: string, jobId: number): string {
+  return `MPIBOX_JOB_DIR=${path.join(workDir, 'shared', '.mpibox', 'jobs', String(jobId))}`;
+}
+
 /** The log as the job wrote it on the node (shared folder). */
 function nodeLog(workDir: string, jobId: number): string {
   return fs.readFileSync(path.join(workDir, 'shared', '.mpibox', 'jobs', String(jobId), 'log'), 'utf8');
@@ -84,7 +89,7 @@ describe('jobs on a local cluster', () => {
     await bot.waitFor(/ {4}line 8\n/, 30_000);
     bot.child.kill('SIGKILL');
     await bot.exited;
-    const stillRunning = pidsWithEnv('MPIBOX_JOB_ID=1').length;
+    const stillRunning = pidsWithEnv(jobMarker(workDir, 1)).length;
     await new Promise((resolve) => setTimeout(resolve, 700));
     const second = new BotProcess(env);
     bots.push(second);
@@ -108,7 +113,7 @@ describe('jobs on a local cluster', () => {
     bot.child.kill('SIGTERM');
     const code = await bot.exited;
     const stopTookMs = Date.now() - signalledAt;
-    const stillRunning = pidsWithEnv('MPIBOX_JOB_ID=1').length;
+    const stillRunning = pidsWithEnv(jobMarker(workDir, 1)).length;
     const second = new BotProcess(env);
     bots.push(second);
     await second.waitFor(/job #1 on demo: succeeded/, 60_000);
@@ -143,15 +148,15 @@ describe('jobs on a local cluster', () => {
   });
 
   it('cancel leaves no process of the job on any node', async () => {
-    const { bot } = await botWithCluster('cancel', 8);
+    const { bot, workDir } = await botWithCluster('cancel', 8);
 
     bot.send(`/mpi run -- sh -c 'echo started on $MPIBOX_NODE; sleep 300'`);
     await bot.waitFor(/started on demo-1/, 30_000);
     await bot.waitFor(/started on demo-0/, 30_000);
-    const before = pidsWithEnv('MPIBOX_JOB_ID=1');
+    const before = pidsWithEnv(jobMarker(workDir, 1));
     bot.send('/mpi cancel 1');
     await bot.waitFor(/job #1 on demo: cancelled/, 30_000);
-    const after = pidsWithEnv('MPIBOX_JOB_ID=1').map(
+    const after = pidsWithEnv(jobMarker(workDir, 1)).map(
       (pid) => `${pid} ${commandOf(pid)} ${fs.readFileSync(`/proc/${pid}/stat`, 'utf8')}`,
     );
     bot.send('/mpi down demo --yes');
@@ -163,7 +168,7 @@ describe('jobs on a local cluster', () => {
   });
 
   it('a bot killed while cancelling finishes the cancel after its restart', async () => {
-    const { bot, env } = await botWithCluster('recancel', 14);
+    const { bot, env, workDir } = await botWithCluster('recancel', 14);
     // Ranks that ignore SIGTERM keep the cancel in its grace period long enough to kill the bot.
     bot.send(`/mpi run -- sh -c 'trap "" TERM; echo started on $MPIBOX_NODE; while :; do sleep 1; done'`);
     await bot.waitFor(/started on demo-1/, 30_000);
@@ -176,7 +181,7 @@ describe('jobs on a local cluster', () => {
     const second = new BotProcess(env);
     bots.push(second);
     await second.waitFor(/job #1 on demo: cancelled ==/, 60_000);
-    const left = pidsWithEnv('MPIBOX_JOB_ID=1').map((pid) => `${pid} ${commandOf(pid)}`);
+    const left = pidsWithEnv(jobMarker(workDir, 1)).map((pid) => `${pid} ${commandOf(pid)}`);
     second.send('/mpi jobs');
     await second.waitFor(/#1 {2}cancelled/);
     second.send('/mpi down demo --yes');

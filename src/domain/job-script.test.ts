@@ -192,17 +192,27 @@ describe('job scripts', () => {
       'ppr:4:node',
       '-x',
       'MPIBOX_JOB_ID',
+      '-x',
+      'MPIBOX_JOB_DIR',
     ]);
   });
 
-  it('sweeps every process carrying the job id, and only those', () => {
-    const spawnWith = (jobId: string) =>
+  it('sweeps every process carrying the job id and folder, and only those', () => {
+    const spawnWith = (env: Record<string, string>) =>
       spawn('sh', ['-c', 'sleep 60 & sleep 60'], {
-        env: { PATH: process.env.PATH, MPIBOX_JOB_ID: jobId },
+        env: { PATH: process.env.PATH, ...env },
         detached: true,
       });
-    const mine = [spawnWith('99'), spawnWith('99')];
-    const other = spawnWith('999');
+    const mine = [
+      spawnWith({ MPIBOX_JOB_ID: '99', MPIBOX_JOB_DIR: '/c1/jobs/99' }),
+      spawnWith({ MPIBOX_JOB_ID: '99', MPIBOX_JOB_DIR: '/c1/jobs/99' }),
+      spawnWith({ MPIBOX_JOB_ID: '99' }), // started before jobs carried their folder
+    ];
+    const others = [
+      spawnWith({ MPIBOX_JOB_ID: '999', MPIBOX_JOB_DIR: '/c1/jobs/999' }),
+      // The same id on another cluster of the same machine (another local bot, say).
+      spawnWith({ MPIBOX_JOB_ID: '99', MPIBOX_JOB_DIR: '/c2/jobs/99' }),
+    ];
     const alive = (pid: number | undefined) => {
       try {
         return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
@@ -211,10 +221,10 @@ describe('job scripts', () => {
       }
     };
 
-    execFileSync('sh', ['-c', sweepCommand(99)]);
+    execFileSync('sh', ['-c', sweepCommand(99, '/c1/jobs/99')]);
 
-    expect(mine.map((child) => alive(child.pid))).toEqual([false, false]);
-    expect(alive(other.pid)).toBe(true);
-    process.kill(-(other.pid ?? 0), 'SIGKILL');
+    expect(mine.map((child) => alive(child.pid))).toEqual([false, false, false]);
+    expect(others.map((child) => alive(child.pid))).toEqual([true, true]);
+    for (const other of others) process.kill(-(other.pid ?? 0), 'SIGKILL');
   });
 });

@@ -54,6 +54,8 @@ export function jobScript(input: JobScriptInput): string {
     // the two always sees the other.
     `if [ -e ${shellQuote(files.cancelled)} ]; then ${exitWith(143)}; fi`,
     `MPIBOX_JOB_ID=${shellQuote(String(input.jobId))}; export MPIBOX_JOB_ID`,
+    // With the id, the job's folder: job ids repeat across clusters (and bots) on one machine.
+    `MPIBOX_JOB_DIR=${shellQuote(input.remoteDir)}; export MPIBOX_JOB_DIR`,
     `cd ${shellQuote(input.workDir)} || { echo 'mpibox: cannot enter the work folder' >> ${shellQuote(files.log)}; echo 127 > ${shellQuote(files.exit)}; exit 127; }`,
     // A subshell, so an `exit` in the user's text ends only it and the status is still written.
     '(',
@@ -79,7 +81,7 @@ export function mpiexecArgv(input: {
 }): string[] {
   const argv = [...input.launcher, '--machinefile', input.machinefile, '-n', String(input.ranks)];
   if (input.ranksPerNode !== null) argv.push('--map-by', `ppr:${input.ranksPerNode}:node`);
-  argv.push('-x', 'MPIBOX_JOB_ID');
+  argv.push('-x', 'MPIBOX_JOB_ID', '-x', 'MPIBOX_JOB_DIR');
   return argv;
 }
 
@@ -156,12 +158,15 @@ export function cancelGroupCommand(remoteDir: string, pid: number | null, graceI
 }
 
 /**
- * Kills every process on a node that carries the job's id in its environment, again and
- * again until a round finds none alive (a rank being forked during one round is caught by
- * the next). Zombies are already dead and only wait for their parent.
+ * Kills every process on a node that carries the job's id and folder in its environment, again
+ * and again until a round finds none alive (a rank being forked during one round is caught by
+ * the next). Zombies are already dead and only wait for their parent. The folder tells apart
+ * jobs of the same id of other clusters on one machine (local nodes share it); a process from
+ * before jobs carried their folder is matched on the id alone.
  */
-export function sweepCommand(jobId: number): string {
+export function sweepCommand(jobId: number, remoteDir: string): string {
   const marker = shellQuote(`MPIBOX_JOB_ID=${jobId}`);
+  const folder = shellQuote(`MPIBOX_JOB_DIR=${remoteDir}`);
   return [
     'round=0',
     'while [ $round -lt 50 ]; do',
@@ -169,7 +174,9 @@ export function sweepCommand(jobId: number): string {
     '  for p in /proc/[0-9]*; do',
     '    pid=${p#/proc/}',
     '    [ "$pid" = "$$" ] && continue',
-    `    tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${marker} || continue`,
+    `    env=$(tr '\\0' '\\n' < "$p/environ" 2>/dev/null) || continue`,
+    `    printf '%s\\n' "$env" | grep -qx ${marker} || continue`,
+    `    if printf '%s\\n' "$env" | grep -q '^MPIBOX_JOB_DIR='; then printf '%s\\n' "$env" | grep -qxF ${folder} || continue; fi`,
     `    [ "$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -c1)" = Z ] && continue`,
     '    kill -KILL "$pid" 2>/dev/null && found=1',
     '  done',

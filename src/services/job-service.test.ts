@@ -35,7 +35,7 @@ describe('JobService', () => {
     expect(reply.message.text).toMatch(/Job #1 on `demo` \(4 ranks\): starting/);
     const script = [...h.runner.jobs.values()][0]?.script ?? '';
     expect(script).toContain(
-      `'mpiexec' '--machinefile' '/work/demo-${h.store.getJob(1)?.clusterId.split('-')[1]}/machinefile' '-n' '4' '-x' 'MPIBOX_JOB_ID' ./solver 'in put.dat' "$HOME" ; echo done\n`,
+      `'mpiexec' '--machinefile' '/work/demo-${h.store.getJob(1)?.clusterId.split('-')[1]}/machinefile' '-n' '4' '-x' 'MPIBOX_JOB_ID' '-x' 'MPIBOX_JOB_DIR' ./solver 'in put.dat' "$HOME" ; echo done\n`,
     );
     const job = h.store.getJob(1);
     expect(job?.state).toBe('succeeded');

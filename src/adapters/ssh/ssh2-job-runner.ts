@@ -106,7 +106,9 @@ export class Ssh2JobRunner implements JobRunner {
       });
     }
     await Promise.all(
-      targets.map((target) => this.#shell.exec(target, sweepCommand(job.jobId), { timeoutInMs: 30_000 })),
+      targets.map((target) =>
+        this.#shell.exec(target, sweepCommand(job.jobId, job.remoteDir), { timeoutInMs: 30_000 }),
+      ),
     );
   }
 }
