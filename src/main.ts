@@ -9,6 +9,7 @@ import {
   cachedCheck,
   providerReachableCheck,
   slackAuthCheck,
+  socketConnectedCheck,
   storeWritableCheck,
 } from './adapters/http/health-checks.ts';
 import { startOpsServer, type HealthCheck } from './adapters/http/ops-server.ts';
@@ -196,7 +197,18 @@ async function runSlackMode(
     retryConfig: { retries: 0 },
     timeout: 3000,
   });
-  const ops = await startOps(config, app, metrics, clock, logger, { slack: slackAuthCheck(probeClient) });
+  // Socket Mode: connected per the socket's own events (30 s of grace: Slack replaces sockets
+  // every few hours); HTTP: the token works.
+  const ops = await startOps(
+    config,
+    app,
+    metrics,
+    clock,
+    logger,
+    slack.socket
+      ? { slack: socketConnectedCheck(slack.socket, { clock }) }
+      : { slack: cachedCheck(slackAuthCheck(probeClient), { ttlInMs: 60_000, clock }) },
+  );
   logger.info('mpibox started', {
     surface: surface.kind,
     port: server.port,
@@ -335,7 +347,7 @@ function providerSummary(config: Config): Record<string, unknown> {
 /**
  * `/healthz` and `/metrics` on MPIBOX_METRICS_PORT (none when unset): the store writable, the
  * provider reachable (at most once a minute: ARM's read limits are per subscription), and the
- * surface's own `extra` checks.
+ * surface's own `extra` checks (cached by the caller where they cost a request).
  */
 async function startOps(
   config: Config,
@@ -355,7 +367,7 @@ async function startOps(
     checks: {
       store: storeWritableCheck(app.store, config.dataDir),
       provider: cached(providerReachableCheck(app.provider)),
-      ...Object.fromEntries(Object.entries(extra).map(([name, check]) => [name, cached(check)])),
+      ...extra,
     },
   });
   logger.info('health and metrics served', { port: ops.port, host: config.metricsHost });

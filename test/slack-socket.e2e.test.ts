@@ -9,7 +9,7 @@ import {
 } from './fake-slack/index.ts';
 import { BotProcess } from './support/bot-process.ts';
 import { makeTempDir, testBasePort } from './support/local-fixtures.ts';
-import { eventually, onTimeoutDescribe } from './support/slack-bot.ts';
+import { eventually, freePort, onTimeoutDescribe } from './support/slack-bot.ts';
 
 const CHANNEL = 'C1';
 
@@ -45,9 +45,14 @@ describe('Slack surface end to end in Socket Mode (real Bolt SocketModeClient, f
     return fake.socket.send({ type: 'slash_commands', payload });
   }
 
+  let metricsPort = 0;
+
   beforeAll(async () => {
     fake = await startFakeSlack();
+    metricsPort = await freePort();
     bot = new BotProcess({
+      MPIBOX_METRICS_PORT: String(metricsPort),
+      MPIBOX_METRICS_HOST: '127.0.0.1',
       MPIBOX_DATA_DIR: makeTempDir('mpibox-slack-socket'),
       MPIBOX_LOCAL_BASE_PORT: String(testBasePort(12)),
       SLACK_BOT_TOKEN: fake.token,
@@ -108,6 +113,19 @@ describe('Slack surface end to end in Socket Mode (real Bolt SocketModeClient, f
       expect(bot.stderr.match(/local cluster terminated/g)).toHaveLength(1);
     },
   );
+
+  it('says it is healthy while the socket is connected, and counts the commands', async () => {
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    const body = (await health.json()) as { checks: Record<string, { status: string }> };
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+
+    expect(health.status).toBe(200);
+    expect(Object.keys(body.checks).sort()).toEqual(['provider', 'slack', 'store']);
+    expect(body.checks.slack?.status).toBe('ok');
+    expect(metrics).toMatch(/^mpibox_commands_total\{verb="help",outcome="ok"\} 1$/m);
+    expect(metrics).toMatch(/^mpibox_commands_total\{verb="button:cluster-down",outcome="ok"\} 1$/m);
+    expect(metrics).toMatch(/^mpibox_ack_latency_seconds_count\{kind="command"\} [1-9]/m);
+  });
 
   it('acked every envelope in time, broke no Slack rule, and closes the socket on SIGTERM', async () => {
     bot.child.kill('SIGTERM');

@@ -80,11 +80,13 @@ export function createSlackApp(options: SlackSurfaceOptions) {
           signatureVerification: false,
         })
       : undefined;
+  const socketReceiver =
+    options.transport.kind === 'socket'
+      ? checkedSocketReceiver(options.transport.appToken, clientOptions, logger)
+      : null;
   const app = new App({
     token: options.botToken,
-    receiver:
-      receiver ??
-      checkedSocketReceiver((options.transport as { appToken: string }).appToken, clientOptions, logger),
+    receiver: receiver ?? socketReceiver!,
     clientOptions,
     // Bolt's default in-memory conversation store is unused here, and costs every request a
     // thrown-and-caught Error ("Conversation not found").
@@ -145,6 +147,8 @@ export function createSlackApp(options: SlackSurfaceOptions) {
 
   return {
     app,
+    /** The Socket Mode connection (its events say whether Slack is connected); null over HTTP. */
+    socket: socketReceiver?.socket ?? null,
     /** Starts listening: an HTTP server that refuses replays, or the Socket Mode connection. */
     async start(): Promise<{ stop(): Promise<void>; port: number | null }> {
       if (!receiver || options.transport.kind !== 'http') {
@@ -250,7 +254,7 @@ function checkedSocketReceiver(
   appToken: string,
   clientOptions: NonNullable<SocketModeReceiverOptions['installerOptions']>['clientOptions'],
   logger: Logger,
-): Receiver {
+): Receiver & { socket: SocketModeReceiver['client'] } {
   const inner = new SocketModeReceiver({
     appToken,
     logLevel: LogLevel.WARN,
@@ -274,5 +278,7 @@ function checkedSocketReceiver(
     },
     start: () => inner.start(),
     stop: () => inner.stop(),
+    /** The Socket Mode connection, whose events tell whether Slack is connected (health). */
+    socket: inner.client,
   };
 }
