@@ -43,6 +43,17 @@ function logCopy(dataDir: string, jobId: number): string {
   return fs.readFileSync(path.join(dataDir, 'logs', `job-${jobId}.log`), 'utf8');
 }
 
+/** A restarted bot follows job #1 to its end; returns the log on the node, after `down`. */
+async function restartUntilJobOneEnds(env: Record<string, string>, workDir: string): Promise<string> {
+  const second = new BotProcess(env);
+  bots.push(second);
+  await second.waitFor(/job #1 on demo: succeeded/, 60_000);
+  const onNode = nodeLog(workDir, 1);
+  second.send('/mpi down demo --yes');
+  await second.end();
+  return onNode;
+}
+
 /** The environment entry of job `jobId`'s processes on this cluster (job ids repeat across clusters). */
 function jobMarker(workDir: string, jobId: number): string {
   return `MPIBOX_JOB_DIR=${path.join(workDir, 'shared', '.mpibox', 'jobs', String(jobId))}`;
@@ -91,12 +102,7 @@ describe('jobs on a local cluster', () => {
     await bot.exited;
     const stillRunning = pidsWithEnv(jobMarker(workDir, 1)).length;
     await new Promise((resolve) => setTimeout(resolve, 700));
-    const second = new BotProcess(env);
-    bots.push(second);
-    await second.waitFor(/job #1 on demo: succeeded/, 60_000);
-    const onNode = nodeLog(workDir, 1);
-    second.send('/mpi down demo --yes');
-    await second.end();
+    const onNode = await restartUntilJobOneEnds(env, workDir);
 
     expect(stillRunning).toBeGreaterThan(0);
     expect(logCopy(dataDir, 1)).toBe(onNode);
@@ -114,12 +120,7 @@ describe('jobs on a local cluster', () => {
     const code = await bot.exited;
     const stopTookMs = Date.now() - signalledAt;
     const stillRunning = pidsWithEnv(jobMarker(workDir, 1)).length;
-    const second = new BotProcess(env);
-    bots.push(second);
-    await second.waitFor(/job #1 on demo: succeeded/, 60_000);
-    const onNode = nodeLog(workDir, 1);
-    second.send('/mpi down demo --yes');
-    await second.end();
+    const onNode = await restartUntilJobOneEnds(env, workDir);
 
     expect(code).toBe(0);
     expect(stopTookMs).toBeLessThan(10_000);
