@@ -56,8 +56,16 @@ describe('idle reaper end to end (real bot, fake Slack, local nodes)', () => {
   });
 
   afterAll(async () => {
+    // Nothing of the test may outlive it: the clusters still up are deleted first.
+    for (const name of ['busy', 'kept', 'idle']) {
+      if (!card(name) || /is deleted/.test(card(name)!.text)) continue;
+      await s.slash(`down ${name} --yes`);
+      await eventually(() => /is deleted/.test(card(name)?.text ?? ''), `${name} deleted`, 30_000).catch(
+        () => undefined,
+      );
+    }
     await s.stop();
-  });
+  }, 120_000);
 
   it(
     'warns an idle cluster, then stops it; a cluster running a job through the same time is never warned',
