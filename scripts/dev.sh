@@ -3,7 +3,7 @@
 #   scripts/dev.sh start   install what is missing, then start the bot (local mode without tokens)
 #   scripts/dev.sh test    install what is missing, then run typecheck, lint, the whole test suite
 #                          and the production check (scripts/production-check.ts)
-# Installs: Open MPI and OpenSSH (Debian packages, when missing), Node.js >= 22 (into .tools/
+# Installs: Open MPI, OpenSSH, hpcc, cloud-init, a font and Perl (Debian packages, when missing), Node.js >= 22 (into .tools/
 # when the machine's node is older), and the npm dependencies.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +19,10 @@ command -v unshare >/dev/null || need_packages+=(util-linux)
 command -v ip >/dev/null || [ -x /usr/sbin/ip ] || need_packages+=(iproute2)
 # The HPC Challenge suite: the tests run it on local clusters with several ranks per node.
 command -v hpcc >/dev/null || need_packages+=(hpcc)
+# A font for the cost report's chart (resvg draws no text without one).
+[ -d /usr/share/fonts/truetype/dejavu ] || need_packages+=(fonts-dejavu-core)
+# Perl reads node activity for the idle reaper (perl-base is essential on Debian; just in case).
+command -v perl >/dev/null || need_packages+=(perl-base)
 # `cloud-init schema` validates the Azure nodes' custom data in the tests.
 command -v cloud-init >/dev/null || need_packages+=(cloud-init)
 if [ ${#need_packages[@]} -gt 0 ]; then

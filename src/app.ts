@@ -23,11 +23,11 @@ import type { KnownHostKeys } from './ports/shell.ts';
 import { LocalProvider } from './providers/local/local-provider.ts';
 import { MpiReadyCheck } from './services/ready-check.ts';
 import { openDataDirPriceBook } from './adapters/prices/azure-retail-price-book.ts';
-import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.ts';
 import type { PricedSize } from './ports/price-book.ts';
 import type { Pricing } from './services/cost-service.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { JobArchive } from './ports/job-archive.ts';
+import type { ChartRenderer } from './ports/chart.ts';
 import {
   blobJobArchiveFromAccountUrl,
   blobJobArchiveFromConnectionString,
@@ -122,8 +122,7 @@ export function buildApp(
     reports: {
       timeZone: config.reports.timeZone,
       channelId: deps.reportChannelId === undefined ? config.reports.channelId : deps.reportChannelId,
-      charts: new VegaChartRenderer({ logger }),
-      chartDir: path.join(config.dataDir, 'reports'),
+      charts: { renderer: lazyChartRenderer(logger), dir: path.join(config.dataDir, 'reports') },
     },
     budgets: config.budgets,
     archive: {
@@ -155,6 +154,22 @@ export function buildApp(
     },
     close(): void {
       store.close();
+    },
+  };
+}
+
+/**
+ * The report chart's renderer, loaded at the first report: Vega and resvg cost start-up time and
+ * memory a bot that reports once a week should not pay at every start.
+ */
+function lazyChartRenderer(logger: Logger): ChartRenderer {
+  let renderer: Promise<ChartRenderer> | null = null;
+  return {
+    async dailySpendByUser(chart, abortSignal) {
+      renderer ??= import('./adapters/chart/vega-chart-renderer.ts').then(
+        ({ VegaChartRenderer }) => new VegaChartRenderer({ logger }),
+      );
+      return (await renderer).dailySpendByUser(chart, abortSignal);
     },
   };
 }

@@ -40,6 +40,13 @@ export function costBetween(intervals: readonly PricedInterval[], fromMs: number
   return { nodeHours, usd, unpricedNodeHours };
 }
 
+/** What intervals bill per hour right now: the open ones at their prices (unpriced count 0). */
+export function billingRate(intervals: readonly PricedInterval[]): number {
+  return intervals
+    .filter((interval) => interval.stoppedAtMs === null)
+    .reduce((sum, interval) => sum + (interval.usdPerHour ?? 0), 0);
+}
+
 /** A job's share: its cluster's nodes × its run time × the node price. */
 export function jobCost(job: {
   nodes: number;

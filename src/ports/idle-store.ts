@@ -24,8 +24,6 @@ export interface IdleStore {
    */
   claimReap(clusterId: string, warnedAtMs: number, toState: 'stopping' | 'deleting', atMs: number): boolean;
 
-  /** The name a user was last seen with (for charts); null for an unknown user. */
-  displayName(userId: string): string | null;
   /** Records that the reaper stopped or deleted a cluster. */
   recordReap(row: ReapRow): void;
   /** Reaps at or after `fromMs` and before `toMs`, oldest first. */

@@ -41,6 +41,8 @@ export interface Store extends IdleStore {
    * Returns true when this is the user's first time in that channel.
    */
   touchUser(userId: string, displayName: string, channelId: string, atMs: number): boolean;
+  /** The name a user was last seen with (for charts); null for an unknown user. */
+  displayName(userId: string): string | null;
   /** User ids seen in a channel. */
   listChannelMembers(channelId: string): string[];
   /** Channel ids a user has been seen in. */

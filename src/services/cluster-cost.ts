@@ -1,4 +1,4 @@
-import { costBetween, formatUsd, formatUsdPerHour } from '../domain/cost.ts';
+import { billingRate, costBetween, formatUsd, formatUsdPerHour } from '../domain/cost.ts';
 import { formatShortDuration } from '../domain/duration.ts';
 import { decideIdle, type IdlePolicy } from '../domain/idle.ts';
 import type { ClusterRow, Store } from '../ports/store.ts';
@@ -11,9 +11,7 @@ export function costLine(store: Store, cluster: ClusterRow, nowInMs: number): st
   const usage = store.listUsage(cluster.id);
   if (usage.length === 0) return null;
   const total = costBetween(usage, 0, nowInMs);
-  const hourly = usage
-    .filter((row) => row.stoppedAtMs === null)
-    .reduce((sum, row) => sum + (row.usdPerHour ?? 0), 0);
+  const hourly = billingRate(usage);
   const unpriced = total.unpricedNodeHours > 0 ? ' (some hours unpriced)' : '';
   if (cluster.state === 'deleted' || cluster.state === 'failed')
     return `${formatUsd(total.usd)} in all${unpriced}`;

@@ -17,12 +17,10 @@ export interface CostReportsDeps {
   chat: Chat;
   clock: Clock;
   logger: Logger;
-  /** Draws the daily-spend chart of the scheduled report; null: the report goes without it. */
-  charts: ChartRenderer | null;
+  /** Draws the daily-spend chart of the scheduled report, kept in `dir` (a week's PNG each, tens of KB); null: the report goes without it. */
+  charts: { renderer: ChartRenderer; dir: string } | null;
   /** Where the scheduled report goes (MPIBOX_REPORT_CHANNEL); null: nowhere. */
   reportChannelId: string | null;
-  /** Folder the report charts are kept in (a week's PNG each, tens of KB). */
-  chartDir: string;
 }
 
 const DAY_IN_MS = 86_400_000;
@@ -77,12 +75,13 @@ export class CostReports {
     const title = `last week (${localDay(week.fromMs, costs.timeZone)} to ${localDay(week.toMs - 1, costs.timeZone)})`;
     const report = this.#message(title, week.fromMs, week.toMs, previous, 'the week before', () => true);
     const ref = await chat.post(reportChannelId, report);
-    if (!this.#deps.charts) return true;
+    const charts = this.#deps.charts;
+    if (!charts) return true;
     try {
-      const png = await this.#chart(week.fromMs, week.toMs, title);
-      fs.mkdirSync(this.#deps.chartDir, { recursive: true });
+      const png = await this.#chart(charts.renderer, week.fromMs, week.toMs, title);
+      fs.mkdirSync(charts.dir, { recursive: true });
       const name = `daily-spend-${localDay(week.fromMs, costs.timeZone)}.png`;
-      const file = path.join(this.#deps.chartDir, name);
+      const file = path.join(charts.dir, name);
       fs.writeFileSync(file, png);
       await chat.attach(ref, { name, title: `Daily spend by user, ${title}`, path: file });
     } catch (error) {
@@ -92,7 +91,7 @@ export class CostReports {
   }
 
   /** The chart of the period: every day, each user's spend that day. */
-  async #chart(fromMs: number, toMs: number, title: string): Promise<Buffer> {
+  async #chart(renderer: ChartRenderer, fromMs: number, toMs: number, title: string): Promise<Buffer> {
     const { costs, store } = this.#deps;
     const zone = costs.timeZone;
     const usage = costs.usageBetween(fromMs, toMs);
@@ -114,7 +113,7 @@ export class CostReports {
       }
       dayStart = dayEnd > dayStart ? dayEnd : dayStart + DAY_IN_MS;
     }
-    return this.#deps.charts!.dailySpendByUser({
+    return renderer.dailySpendByUser({
       title: `Daily spend by user, ${title}`,
       days,
       spend,

@@ -20,6 +20,8 @@ describe('CostService and cost reports', () => {
     const ranFor = job.endedAtMs! - job.startedAtMs!;
     expect(ranFor).toBeGreaterThanOrEqual(130 * MIN);
     expect(ranFor).toBeLessThan(130 * MIN + 5_000); // the pacer's spacing moves the fake clock a little
+    const note = h.chat.calls.filter((call) => call.method === 'reply').at(-1)?.message?.text;
+    expect(note).toMatch(/^Job #1 ran 2 h 10 min on 8 × local: \$62\.4\d\.$/);
     expect(h.costs.jobLine({ ...job, endedAtMs: job.startedAtMs! + 130 * MIN })).toBe(
       '2 h 10 min on 8 × local: $62.40',
     );

@@ -1,4 +1,4 @@
-import { costBetween, formatUsd, jobCost, type CostTotal } from '../domain/cost.ts';
+import { billingRate, costBetween, formatUsd, jobCost, type CostTotal } from '../domain/cost.ts';
 import { formatDuration } from '../domain/policy.ts';
 import { periodAround } from '../domain/time-zone.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -31,10 +31,7 @@ export class CostService {
 
   /** What a cluster costs per hour right now: its billing nodes at their prices; 0 when none bill. */
   clusterHourly(clusterId: string): number {
-    return this.#deps.store
-      .listUsage(clusterId)
-      .filter((usage) => usage.stoppedAtMs === null)
-      .reduce((sum, usage) => sum + (usage.usdPerHour ?? 0), 0);
+    return billingRate(this.#deps.store.listUsage(clusterId));
   }
 
   /** The hourly cost of `nodes` × `size` at today's price; null when the size has no price. */

@@ -48,7 +48,12 @@ export interface ServiceDeps {
   /** Idle reaping, keeps and stuck jobs; absent: no reaper (it is not wired). */
   reaperPolicy?: ReaperPolicy;
   /** Cost reports: the team's time zone, the report channel and its chart. */
-  reports?: { timeZone: string; channelId: string | null; charts: ChartRenderer | null; chartDir: string };
+  reports?: {
+    timeZone: string;
+    channelId: string | null;
+    /** The chart of the weekly report and the folder its PNGs are kept in; null: no chart. */
+    charts: { renderer: ChartRenderer; dir: string } | null;
+  };
   /** Where finished jobs' logs are kept (Blob Storage or a folder), for whom, and the link lifetime. */
   archive?: { archive: JobArchive; team: string; linkLifetimeInMs: number };
   /** Counts commands by verb and outcome; absent: not counted. */
@@ -159,7 +164,6 @@ export function wireServices(deps: ServiceDeps) {
     logger,
     charts: deps.reports?.charts ?? null,
     reportChannelId: deps.reports?.channelId ?? null,
-    chartDir: deps.reports?.chartDir ?? '/nonexistent',
   });
   const keys = new KeyService({ store, clock, refreshKeys: (channelId) => clusters.refreshKeys(channelId) });
   const dispatcher = new Dispatcher({

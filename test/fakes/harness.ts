@@ -100,7 +100,6 @@ export function makeHarness(
         timeZone: 'UTC',
         channelId: 'CREPORT',
         charts: null,
-        chartDir: fs.mkdtempSync(path.join(os.tmpdir(), 'mpibox-charts-')),
       },
     });
   const services = wire();

@@ -8,7 +8,7 @@ const JOB_WATCH_COLUMNS = `job_id AS jobId, log_bytes AS logBytes, last_output_a
   cpu_ticks AS cpuTicks, last_cpu_at_ms AS lastCpuAtMs, stuck_asked_at_ms AS stuckAskedAtMs`;
 
 /** The IdleStore part of the SQLite store: each method one statement, so each is atomic. */
-export function sqliteIdleStore(db: Database): IdleStore {
+export function sqliteIdleStore(db: Database): IdleStore & { displayName(userId: string): string | null } {
   const sql = {
     get: db.prepare<[string], IdleWatchRow>(`SELECT ${WATCH_COLUMNS} FROM idle_watch WHERE cluster_id = ?`),
     touch: db.prepare<[{ clusterId: string; atMs: number }]>(`

@@ -54,7 +54,7 @@ export class SqliteStore implements Store {
   #auditBuffer: NewAuditRow[] = [];
   readonly #db: Database;
   readonly #sql: Statements;
-  readonly #idle: IdleStore;
+  readonly #idle: ReturnType<typeof sqliteIdleStore>;
   /**
    * Live clusters (all, and per channel) as last read outside a transaction. `/mpi status`
    * asks for them on every command; they only change through insertCluster/updateCluster,
